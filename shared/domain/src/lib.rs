@@ -1,0 +1,19 @@
+//! The Service Gateway domain: what a service case is, how a Retell call becomes one, and the
+//! ports the adapters implement. Pure: no AWS types and no I/O beyond the port traits.
+
+pub mod cache;
+pub mod capture;
+pub mod case;
+pub mod classify;
+pub mod error;
+pub mod inbound;
+pub mod ingest;
+pub mod memory;
+pub mod phone;
+pub mod ports;
+pub mod problem_since;
+pub mod retell;
+pub mod tenant;
+pub mod text;
+
+pub use error::{IngestError, StoreError};

@@ -1,0 +1,249 @@
+//! In-memory implementations of the ports, for fast domain tests and benchmarks only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::case::ServiceCase;
+use crate::error::StoreError;
+use crate::ports::{
+    CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, EnrichQueue, EnrichRequest,
+};
+use crate::tenant::{RouteKey, Tenant};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+type CaseKey = (String, String);
+type EventKey = (Option<String>, String, String);
+
+#[derive(Default)]
+pub struct MemoryCaseStore {
+    cases: Mutex<HashMap<CaseKey, ServiceCase>>,
+    events: Mutex<BTreeMap<EventKey, CallEvent>>,
+    counters: Mutex<HashMap<(String, i32), u64>>,
+}
+
+fn event_key(e: &CallEvent) -> EventKey {
+    let kind = match &e.discriminator {
+        Some(d) => format!("{}#{d}", e.event),
+        None => e.event.clone(),
+    };
+    (e.company_id.clone(), e.call_id.clone(), kind)
+}
+
+#[async_trait]
+impl CaseStore for MemoryCaseStore {
+    async fn create_case(
+        &self,
+        case: &ServiceCase,
+        event: &CallEvent,
+    ) -> Result<CreateOutcome, StoreError> {
+        let mut cases = lock(&self.cases);
+        let key = (case.company_id.clone(), case.call_id.clone());
+        if let Some(existing) = cases.get(&key) {
+            return Ok(CreateOutcome::Exists(Box::new(existing.clone())));
+        }
+        cases.insert(key, case.clone());
+        lock(&self.events).insert(event_key(event), event.clone());
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn record_event(&self, event: &CallEvent) -> Result<(), StoreError> {
+        lock(&self.events).insert(event_key(event), event.clone());
+        Ok(())
+    }
+
+    async fn update_content(
+        &self,
+        case: &ServiceCase,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut cases = lock(&self.cases);
+        let Some(stored) = cases.get_mut(&(case.company_id.clone(), case.call_id.clone())) else {
+            return Ok(false);
+        };
+        if stored.version != expected_version {
+            return Ok(false);
+        }
+        let (ticket_ref, enqueued_at, lease) = (
+            stored.ticket_ref.take(),
+            stored.enqueued_at,
+            stored.handoff_lease_until,
+        );
+        *stored = case.clone();
+        stored.ticket_ref = ticket_ref;
+        stored.enqueued_at = enqueued_at;
+        stored.handoff_lease_until = lease;
+        stored.version = expected_version + 1;
+        Ok(true)
+    }
+
+    async fn claim_handoff(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut cases = lock(&self.cases);
+        match cases.get_mut(&(company_id.to_string(), call_id.to_string())) {
+            Some(c) if c.enqueued_at.is_none() && c.handoff_lease_until < now_ms => {
+                c.handoff_lease_until = lease_until_ms;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn next_ticket_number(&self, company_id: &str, year: i32) -> Result<u64, StoreError> {
+        let mut counters = lock(&self.counters);
+        let n = counters.entry((company_id.to_string(), year)).or_insert(0);
+        *n += 1;
+        Ok(*n)
+    }
+
+    async fn complete_handoff(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        ticket_ref: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut cases = lock(&self.cases);
+        let c = cases
+            .get_mut(&(company_id.to_string(), call_id.to_string()))
+            .ok_or_else(|| StoreError::Corrupt(format!("no case for call {call_id}")))?;
+        c.ticket_ref = Some(ticket_ref.to_string());
+        c.enqueued_at = Some(at);
+        c.handoff_lease_until = 0;
+        Ok(())
+    }
+
+    async fn release_handoff(&self, company_id: &str, call_id: &str) -> Result<(), StoreError> {
+        if let Some(c) = lock(&self.cases).get_mut(&(company_id.to_string(), call_id.to_string())) {
+            c.handoff_lease_until = 0;
+        }
+        Ok(())
+    }
+
+    async fn get_case(
+        &self,
+        company_id: &str,
+        call_id: &str,
+    ) -> Result<Option<ServiceCase>, StoreError> {
+        Ok(lock(&self.cases)
+            .get(&(company_id.to_string(), call_id.to_string()))
+            .cloned())
+    }
+
+    async fn list_cases(&self, company_id: &str) -> Result<Vec<ServiceCase>, StoreError> {
+        Ok(lock(&self.cases)
+            .values()
+            .filter(|c| c.company_id == company_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn list_events(
+        &self,
+        company_id: Option<&str>,
+        call_id: &str,
+    ) -> Result<Vec<CallEvent>, StoreError> {
+        Ok(lock(&self.events)
+            .values()
+            .filter(|e| e.company_id.as_deref() == company_id && e.call_id == call_id)
+            .cloned()
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryConfigStore {
+    routes: Mutex<HashMap<RouteKey, String>>,
+    tenants: Mutex<HashMap<String, Tenant>>,
+    pub reads: AtomicUsize,
+}
+
+impl MemoryConfigStore {
+    pub fn put_tenant(&self, tenant: Tenant) {
+        lock(&self.tenants).insert(tenant.config.company_id.clone(), tenant);
+    }
+
+    pub fn put_route(&self, route: RouteKey, company_id: &str) {
+        lock(&self.routes).insert(route, company_id.to_string());
+    }
+}
+
+#[async_trait]
+impl ConfigStore for MemoryConfigStore {
+    async fn company_for(&self, route: &RouteKey) -> Result<Option<String>, StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        Ok(lock(&self.routes).get(route).cloned())
+    }
+
+    async fn tenant(&self, company_id: &str) -> Result<Option<Tenant>, StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        Ok(lock(&self.tenants).get(company_id).cloned())
+    }
+}
+
+/// A queue that records what was sent; `fail_next(n)` makes the next n sends fail.
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub sent: Mutex<Vec<(EnrichRequest, u32)>>,
+    failures: AtomicUsize,
+}
+
+impl MemoryQueue {
+    pub fn fail_next(&self, n: usize) {
+        self.failures.store(n, Ordering::SeqCst);
+    }
+
+    pub fn sent(&self) -> Vec<(EnrichRequest, u32)> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl EnrichQueue for MemoryQueue {
+    async fn enqueue(&self, request: &EnrichRequest, delay_seconds: u32) -> Result<(), StoreError> {
+        let failing = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            return Err(StoreError::Unavailable("injected queue failure".into()));
+        }
+        lock(&self.sent).push((request.clone(), delay_seconds));
+        Ok(())
+    }
+}
+
+/// A clock that stands still until moved.
+pub struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *lock(&self.0) = at;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = lock(&self.0);
+        *t += by;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *lock(&self.0)
+    }
+}

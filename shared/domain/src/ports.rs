@@ -1,0 +1,165 @@
+//! The ports the domain needs; the adapters crate implements them for AWS, `memory` in memory.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::case::ServiceCase;
+use crate::error::StoreError;
+use crate::tenant::{RouteKey, Tenant};
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Recording links Retell handed out with a call. Kept on the call event (for enrichment),
+/// never on the case.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecordingLinks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_multi_channel_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrubbed_recording_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrubbed_recording_multi_channel_url: Option<String>,
+}
+
+impl RecordingLinks {
+    pub fn is_empty(&self) -> bool {
+        *self == RecordingLinks::default()
+    }
+}
+
+/// One Retell request about a call, kept as the call's audit trail. Retell's retries of the
+/// same event overwrite the same record (key: call, event type, discriminator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallEvent {
+    /// `None` when no company could be found for the call (kept as unrouted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    pub call_id: String,
+    pub event: String,
+    /// Tells apart several events of one type (transfer destinations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discriminator: Option<String>,
+    pub received_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_timestamp: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_timestamp: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disconnection_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "RecordingLinks::is_empty")]
+    pub recording: RecordingLinks,
+    pub body_bytes: usize,
+    /// SHA-256 of the raw body, to tell a retry from a changed event.
+    pub body_sha256: String,
+    /// What the gateway did with it (`captured`, `appointment mode`, `unrouted`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// The raw body, kept only when the event could not be routed so an operator can replay it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<String>,
+}
+
+/// Result of the guarded case write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    Created,
+    /// The call already has a case (returned as stored).
+    Exists(Box<ServiceCase>),
+}
+
+/// Cases, call events and the ticket counter.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Atomically writes the case (only if the call has none yet) together with its call event.
+    async fn create_case(
+        &self,
+        case: &ServiceCase,
+        event: &CallEvent,
+    ) -> Result<CreateOutcome, StoreError>;
+    /// Writes a call event (idempotent per call, type and discriminator).
+    async fn record_event(&self, event: &CallEvent) -> Result<(), StoreError>;
+    /// Writes the content of a case if its stored version is still `expected_version`
+    /// (hand-off fields are left alone). `false` when someone else changed it first.
+    async fn update_content(
+        &self,
+        case: &ServiceCase,
+        expected_version: u64,
+    ) -> Result<bool, StoreError>;
+    /// Takes the hand-off lease if the case is not handed off and no lease is active at `now_ms`.
+    async fn claim_handoff(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Next number of the company's ticket counter for `year` (1, 2, …).
+    async fn next_ticket_number(&self, company_id: &str, year: i32) -> Result<u64, StoreError>;
+    /// Records that the case was handed to enrichment under `ticket_ref`, releasing the lease.
+    async fn complete_handoff(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        ticket_ref: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Gives the lease back early (after a failed enqueue) so a retry need not wait for it.
+    async fn release_handoff(&self, company_id: &str, call_id: &str) -> Result<(), StoreError>;
+    async fn get_case(
+        &self,
+        company_id: &str,
+        call_id: &str,
+    ) -> Result<Option<ServiceCase>, StoreError>;
+    async fn list_cases(&self, company_id: &str) -> Result<Vec<ServiceCase>, StoreError>;
+    /// Events of a call; `company_id = None` reads the unrouted ones.
+    async fn list_events(
+        &self,
+        company_id: Option<&str>,
+        call_id: &str,
+    ) -> Result<Vec<CallEvent>, StoreError>;
+}
+
+/// Routes and tenant configuration (read side).
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn company_for(&self, route: &RouteKey) -> Result<Option<String>, StoreError>;
+    async fn tenant(&self, company_id: &str) -> Result<Option<Tenant>, StoreError>;
+}
+
+/// The message that starts enrichment of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrichRequest {
+    pub company_id: String,
+    pub call_id: String,
+    pub case_id: String,
+}
+
+#[async_trait]
+pub trait EnrichQueue: Send + Sync {
+    async fn enqueue(&self, request: &EnrichRequest, delay_seconds: u32) -> Result<(), StoreError>;
+}

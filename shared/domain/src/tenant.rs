@@ -1,0 +1,205 @@
+//! Tenant configuration: a company's gateway settings, its categories and its routes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::{CaseType, Priority};
+
+/// How a company's calls are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayMode {
+    /// Calls book appointments; no service cases.
+    #[default]
+    Appointment,
+    /// Every call that reports a problem becomes a service case.
+    ServiceDesk,
+    /// Intent detection decides per call, with a fallback mode.
+    Hybrid,
+}
+
+/// The mode a hybrid company falls back to when the intent is unclear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FallbackMode {
+    Appointment,
+    #[default]
+    ServiceDesk,
+}
+
+/// One company's gateway configuration (one source of truth, read by every function).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompanyConfig {
+    pub company_id: String,
+    pub name: String,
+    pub mode: GatewayMode,
+    pub hybrid_fallback_mode: FallbackMode,
+    /// Minimum share of the winning intent's score (0..=1) for hybrid routing.
+    pub intent_threshold: f64,
+    /// Delay before enrichment starts, in seconds (SQS caps it at 900).
+    pub enrichment_delay_seconds: u32,
+    pub audio_url_ttl_minutes: u32,
+    pub alerts_enabled: bool,
+    pub admin_emails: Vec<String>,
+    pub default_case_type: CaseType,
+    pub default_priority: Priority,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// BCP 47 locale, e.g. `de-DE`.
+    pub locale: String,
+    /// Region for phone numbers written without a country code (ISO 3166 alpha-2).
+    pub default_region: String,
+    pub sla_tracking_enabled: bool,
+}
+
+impl Default for CompanyConfig {
+    fn default() -> Self {
+        Self {
+            company_id: String::new(),
+            name: String::new(),
+            mode: GatewayMode::Appointment,
+            hybrid_fallback_mode: FallbackMode::ServiceDesk,
+            intent_threshold: 0.6,
+            enrichment_delay_seconds: 90,
+            audio_url_ttl_minutes: 60,
+            alerts_enabled: true,
+            admin_emails: Vec::new(),
+            default_case_type: CaseType::Incident,
+            default_priority: Priority::Normal,
+            time_zone: "Europe/Berlin".into(),
+            locale: "de-DE".into(),
+            default_region: "DE".into(),
+            sla_tracking_enabled: true,
+        }
+    }
+}
+
+impl CompanyConfig {
+    /// The company's time zone; an unknown name falls back to Europe/Berlin rather than failing a call.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin)
+    }
+}
+
+/// An intent keyword with its weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Keyword {
+    pub term: String,
+    /// Defaults to max(0.3, length / 10) like the original classifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+}
+
+impl Keyword {
+    pub fn new(term: &str, weight: f64) -> Self {
+        Self {
+            term: term.to_string(),
+            weight: Some(weight),
+        }
+    }
+
+    pub fn effective_weight(&self) -> f64 {
+        self.weight
+            .unwrap_or_else(|| (self.term.chars().count() as f64 / 10.0).max(0.3))
+    }
+}
+
+/// A service-case category of one company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    pub keywords: Vec<Keyword>,
+    /// Minimum summed keyword score for a match.
+    pub threshold: f64,
+    pub default_case_type: Option<CaseType>,
+    pub default_priority: Option<Priority>,
+    pub sla_response_hours: Option<u32>,
+    pub sla_resolution_hours: Option<u32>,
+    /// Which output configuration delivers this category's cases.
+    pub output: Option<String>,
+    /// The category used when nothing else matches.
+    pub is_default: bool,
+    pub active: bool,
+}
+
+impl Default for Category {
+    fn default() -> Self {
+        Self {
+            slug: String::new(),
+            name: String::new(),
+            keywords: Vec::new(),
+            threshold: 0.5,
+            default_case_type: None,
+            default_priority: None,
+            sla_response_hours: None,
+            sla_resolution_hours: None,
+            output: None,
+            is_default: false,
+            active: true,
+        }
+    }
+}
+
+/// A company's configuration together with its categories: everything capture needs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tenant {
+    pub config: CompanyConfig,
+    pub categories: Vec<Category>,
+}
+
+impl Tenant {
+    pub fn company_id(&self) -> &str {
+        &self.config.company_id
+    }
+
+    pub fn category(&self, slug: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.slug == slug)
+    }
+}
+
+/// What a route maps to a company.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum RouteKey {
+    /// A Retell `agent_id`.
+    Agent(String),
+    /// A phone number in E.164.
+    Phone(String),
+}
+
+/// A tenant as operators write it: company settings, routes and categories in one document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantSpec {
+    pub company: CompanyConfig,
+    #[serde(default)]
+    pub routes: Routes,
+    #[serde(default)]
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Routes {
+    /// Retell `agent_id`s answering for this company.
+    pub agents: Vec<String>,
+    /// The company's phone numbers in E.164.
+    pub phones: Vec<String>,
+}
+
+impl TenantSpec {
+    pub fn tenant(&self) -> Tenant {
+        Tenant {
+            config: self.company.clone(),
+            categories: self.categories.clone(),
+        }
+    }
+
+    pub fn route_keys(&self) -> Vec<RouteKey> {
+        let agents = self.routes.agents.iter().cloned().map(RouteKey::Agent);
+        agents
+            .chain(self.routes.phones.iter().cloned().map(RouteKey::Phone))
+            .collect()
+    }
+}
