@@ -1,1 +1,170 @@
+//! The ingest Lambda's handler: HTTP in, domain call, HTTP out. Routes:
+//! `POST /webhooks/retell` (lifecycle events and `call_inbound`, also at `/webhooks/retell/inbound`)
+//! and `POST /retell/functions` (custom functions).
 
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use gateway_adapters::aws::{ConfigError, env_var};
+use gateway_adapters::{DynamoStore, SqsEnrichQueue};
+use gateway_domain::IngestError;
+use gateway_domain::cache::CachedConfigStore;
+use gateway_domain::ingest::{Ingest, IngestSettings, Ports, WebhookReply};
+use gateway_domain::ports::SystemClock;
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::{Value, json};
+
+pub const SIGNATURE_HEADER: &str = "x-retell-signature";
+
+/// Typed configuration, read once at cold start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub enrich_queue_url: String,
+    pub retell_api_key: String,
+    /// How long routes and tenant configuration are cached per container.
+    pub config_cache_seconds: i64,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let config_cache_seconds = match std::env::var("CONFIG_CACHE_SECONDS") {
+            Ok(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                name: "CONFIG_CACHE_SECONDS".into(),
+                reason: format!("'{v}' is not a number of seconds"),
+            })?,
+            Err(_) => 60,
+        };
+        Ok(Self {
+            table_name: env_var("TABLE_NAME")?,
+            enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
+            retell_api_key: env_var("RETELL_API_KEY")?,
+            config_cache_seconds,
+        })
+    }
+}
+
+/// The handler's shared state: built once per container, reused by every invocation.
+pub struct App {
+    ingest: Ingest,
+}
+
+impl App {
+    /// Wires the real adapters. Makes no network call.
+    pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
+        let queue = SqsEnrichQueue::new(aws_sdk_sqs::Client::new(sdk), &config.enrich_queue_url);
+        let clock = Arc::new(SystemClock);
+        let ttl = chrono::Duration::seconds(config.config_cache_seconds);
+        let ports = Ports {
+            cases: Arc::new(store.clone()),
+            config: Arc::new(CachedConfigStore::new(store, clock.clone(), ttl)),
+            queue: Arc::new(queue),
+            clock,
+        };
+        Self::with_ports(&config.retell_api_key, ports)
+    }
+
+    /// Wires any ports (in-memory ones for tests and benchmarks).
+    pub fn with_ports(retell_api_key: &str, ports: Ports) -> Self {
+        Self {
+            ingest: Ingest::new(IngestSettings::new(retell_api_key), ports),
+        }
+    }
+}
+
+/// Entry point for every HTTP request.
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let signature = req
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let known = matches!(
+        path.as_str(),
+        "/webhooks/retell" | "/webhooks/retell/inbound" | "/retell/functions"
+    );
+    if !known {
+        return respond(
+            StatusCode::NOT_FOUND,
+            json!({"error": "not_found", "message": format!("no route for {path}")}),
+        );
+    }
+    if req.method() != Method::POST {
+        return respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": "method_not_allowed", "message": format!("{path} accepts POST only")}),
+        );
+    }
+    let body = req.body().as_ref();
+    let result = if path == "/retell/functions" {
+        app.ingest
+            .function(body, signature.as_deref())
+            .await
+            .map(|r| json!(r))
+    } else {
+        app.ingest
+            .webhook(body, signature.as_deref())
+            .await
+            .map(|reply| match reply {
+                WebhookReply::Ack(ack) => json!(ack),
+                WebhookReply::Inbound(answer) => answer,
+            })
+    };
+    match result {
+        Ok(answer) => respond(StatusCode::OK, answer),
+        Err(err) => error_response(&err),
+    }
+}
+
+fn error_response(err: &IngestError) -> Result<Response<Body>, Error> {
+    let message = err.to_string();
+    let (status, body) = match err {
+        IngestError::Unauthorized(_) => (
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "unauthorized", "message": message}),
+        ),
+        IngestError::PayloadTooLarge { .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "payload_too_large", "message": message}),
+        ),
+        IngestError::BadRequest { field, .. } => (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "bad_request", "field": field, "message": message}),
+        ),
+        IngestError::UnknownFunction(_) => (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "unknown_function", "field": "name", "message": message, "supported": ["finalize_ticket"]}),
+        ),
+        e if e.is_retryable() => {
+            tracing::warn!(error = %e, "answering 503 so Retell retries");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "retry", "message": message}),
+            )
+        }
+        e => {
+            tracing::error!(error = %e, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": message}),
+            )
+        }
+    };
+    let mut response = respond(status, body)?;
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+    }
+    Ok(response)
+}
+
+fn respond(status: StatusCode, body: Value) -> Result<Response<Body>, Error> {
+    Ok(Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))?)
+}

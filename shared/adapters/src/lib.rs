@@ -1,1 +1,11 @@
+//! Adapters: the domain's ports implemented with the AWS SDK (DynamoDB, SQS), plus the
+//! resource definitions the local stack provisions.
 
+pub mod aws;
+pub mod dynamo;
+pub mod keys;
+pub mod provision;
+pub mod sqs;
+
+pub use dynamo::DynamoStore;
+pub use sqs::SqsEnrichQueue;

@@ -26,9 +26,6 @@ pub enum IngestError {
     /// A custom function this gateway does not implement.
     #[error("unknown function '{0}'")]
     UnknownFunction(String),
-    /// The call is routed to a company whose configuration is missing.
-    #[error("company '{0}' has no gateway configuration")]
-    MissingCompany(String),
     /// Another request for the same call is finishing the case right now.
     #[error("case for call '{0}' is being captured by another request; retry shortly")]
     InProgress(String),

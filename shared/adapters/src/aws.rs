@@ -1,0 +1,42 @@
+//! Shared SDK configuration. `AWS_ENDPOINT_URL` (read by the SDK itself) points every client at
+//! the local emulator; nothing here touches the network, so it is safe at cold start.
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use gateway_domain::StoreError;
+
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// Maps any SDK error to a retryable store error that keeps the service's message.
+pub fn unavailable<E>(context: &str, err: aws_sdk_dynamodb::error::SdkError<E>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let detail = match err.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("error"),
+            service.message().unwrap_or_default()
+        ),
+        None => DisplayErrorContext(&err).to_string(),
+    };
+    StoreError::Unavailable(format!("{context}: {detail}"))
+}
+
+/// Reads a required environment variable, naming it when missing.
+pub fn env_var(name: &str) -> Result<String, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(ConfigError::Missing(name.to_string())),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(String),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: String, reason: String },
+}

@@ -1,0 +1,490 @@
+//! DynamoDB adapter: cases, call events, counters, routes and tenant configuration in one table
+//! (layout in `keys`). Items are (de)serialised with serde_dynamo.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use chrono::{DateTime, Utc};
+use gateway_domain::StoreError;
+use gateway_domain::case::ServiceCase;
+use gateway_domain::ports::{CallEvent, CaseStore, ConfigStore, CreateOutcome};
+use gateway_domain::tenant::{Category, CompanyConfig, RouteKey, Tenant, TenantSpec};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::aws::unavailable;
+use crate::keys;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Attributes owned by the hand-off or fixed at creation: never rewritten by a content update.
+const NOT_CONTENT: &[&str] = &[
+    "company_id",
+    "case_id",
+    "call_id",
+    "created_at",
+    "ticket_ref",
+    "enqueued_at",
+    "handoff_lease_until",
+    "version",
+];
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot serialise item: {e}")))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("cannot read item: {e}")))
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot serialise value: {e}")))
+}
+
+fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Corrupt(format!("invalid request: {e}")))
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn key(pk: String, sk: String) -> Item {
+        HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
+    }
+
+    fn case_key(company_id: &str, call_id: &str) -> Item {
+        Self::key(keys::company(company_id), keys::case_sk(call_id))
+    }
+
+    fn case_item(case: &ServiceCase) -> Result<Item, StoreError> {
+        let mut item = to_item(case)?;
+        item.extend(Self::case_key(&case.company_id, &case.call_id));
+        item.insert(keys::GSI1PK.into(), s(keys::cases_index(&case.company_id)));
+        item.insert(
+            keys::GSI1SK.into(),
+            s(format!("{}#{}", case.created_at.to_rfc3339(), case.case_id)),
+        );
+        Ok(item)
+    }
+
+    fn event_item(event: &CallEvent) -> Result<Item, StoreError> {
+        let mut item = to_item(event)?;
+        item.extend(Self::key(
+            keys::call(event.company_id.as_deref(), &event.call_id),
+            keys::event_sk(&event.event, event.discriminator.as_deref()),
+        ));
+        Ok(item)
+    }
+
+    /// All items of a partition whose sort key starts with `prefix` (follows pagination).
+    async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("query", e))?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Runs a conditional update; `Ok(false)` when the condition did not hold.
+    async fn conditional_update(
+        &self,
+        key: Item,
+        update: &str,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<bool, StoreError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression(condition);
+        for (k, v) in names {
+            req = req.expression_attribute_names(*k, *v);
+        }
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
+        }
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable("update item", e)),
+        }
+    }
+
+    /// Writes a tenant document: company configuration, categories and routes. A route owned by
+    /// another company is refused. (The operator CLI builds its plan/diff on top of this.)
+    pub async fn put_tenant_spec(&self, spec: &TenantSpec) -> Result<(), StoreError> {
+        let company_id = &spec.company.company_id;
+        let mut config = to_item(&spec.company)?;
+        config.extend(Self::key(
+            keys::company(company_id),
+            keys::COMPANY_CONFIG.into(),
+        ));
+        self.put(config).await?;
+        for category in &spec.categories {
+            let mut item = to_item(category)?;
+            item.extend(Self::key(
+                keys::company(company_id),
+                keys::category(&category.slug),
+            ));
+            self.put(item).await?;
+        }
+        for route in spec.route_keys() {
+            let mut item = Self::key(keys::route(&route), keys::ROUTE_SK.into());
+            item.insert("company_id".into(), s(company_id.clone()));
+            let res = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK) OR company_id = :c")
+                .expression_attribute_values(":c", s(company_id.clone()))
+                .send()
+                .await;
+            match res {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    return Err(StoreError::Corrupt(format!(
+                        "route {route:?} belongs to another company"
+                    )));
+                }
+                Err(e) => return Err(unavailable("put route", e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| unavailable("put item", e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CaseStore for DynamoStore {
+    async fn create_case(
+        &self,
+        case: &ServiceCase,
+        event: &CallEvent,
+    ) -> Result<CreateOutcome, StoreError> {
+        let case_put = built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(Self::case_item(case)?))
+                .condition_expression("attribute_not_exists(PK)")
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build(),
+        )?;
+        let event_put = built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(Self::event_item(event)?))
+                .build(),
+        )?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(case_put).build())
+            .transact_items(TransactWriteItem::builder().put(event_put).build())
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(CreateOutcome::Created),
+            Err(err) => err,
+        };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+            err.as_service_error()
+        {
+            let guard = cancel.cancellation_reasons().first();
+            if guard.and_then(|r| r.code()) == Some("ConditionalCheckFailed") {
+                let existing = match guard.and_then(|r| r.item()).filter(|i| !i.is_empty()) {
+                    Some(item) => from_item(item.clone())?,
+                    None => self
+                        .get_case(&case.company_id, &case.call_id)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::Corrupt("guard failed but the case is missing".into())
+                        })?,
+                };
+                return Ok(CreateOutcome::Exists(Box::new(existing)));
+            }
+        }
+        Err(unavailable("create case", err))
+    }
+
+    async fn record_event(&self, event: &CallEvent) -> Result<(), StoreError> {
+        self.put(Self::event_item(event)?).await
+    }
+
+    async fn update_content(
+        &self,
+        case: &ServiceCase,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut item = to_item(case)?;
+        item.retain(|k, _| !NOT_CONTENT.contains(&k.as_str()));
+        let mut sets = Vec::with_capacity(item.len() + 1);
+        let mut names: Vec<(String, String)> = Vec::with_capacity(item.len());
+        let mut values = Vec::with_capacity(item.len() + 2);
+        for (i, (name, value)) in item.into_iter().enumerate() {
+            sets.push(format!("#a{i} = :v{i}"));
+            names.push((format!("#a{i}"), name));
+            values.push((format!(":v{i}"), value));
+        }
+        sets.push("#version = :next".into());
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::case_key(&case.company_id, &case.call_id)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":next", n(expected_version + 1))
+            .expression_attribute_values(":expected", n(expected_version));
+        for (k, v) in names {
+            req = req.expression_attribute_names(k, v);
+        }
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
+        }
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable("update case", e)),
+        }
+    }
+
+    async fn claim_handoff(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #lease = :until",
+            "attribute_exists(PK) AND attribute_not_exists(#enq) AND #lease < :now",
+            &[("#lease", "handoff_lease_until"), ("#enq", "enqueued_at")],
+            vec![(":until", n(lease_until_ms)), (":now", n(now_ms))],
+        )
+        .await
+    }
+
+    async fn next_ticket_number(&self, company_id: &str, year: i32) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(
+                keys::company(company_id),
+                keys::counter_sk(year),
+            )))
+            .update_expression("ADD #n :one")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| unavailable("ticket counter", e))?;
+        out.attributes
+            .and_then(|a| a.get("n").cloned())
+            .and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok()))
+            .ok_or_else(|| StoreError::Corrupt("ticket counter returned no number".into()))
+    }
+
+    async fn complete_handoff(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        ticket_ref: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let done = self
+            .conditional_update(
+                Self::case_key(company_id, call_id),
+                "SET #ref = :ref, #enq = :at, #lease = :zero, #g2pk = :g2pk, #g2sk = :g2sk",
+                "attribute_exists(PK)",
+                &[
+                    ("#ref", "ticket_ref"),
+                    ("#enq", "enqueued_at"),
+                    ("#lease", "handoff_lease_until"),
+                    ("#g2pk", keys::GSI2PK),
+                    ("#g2sk", keys::GSI2SK),
+                ],
+                vec![
+                    (":ref", s(ticket_ref)),
+                    (":at", to_value(&at)?),
+                    (":zero", n(0)),
+                    (":g2pk", s(keys::ticket_index(company_id, ticket_ref))),
+                    (":g2sk", s("CASE")),
+                ],
+            )
+            .await?;
+        if done {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!("no case for call {call_id}")))
+        }
+    }
+
+    async fn release_handoff(&self, company_id: &str, call_id: &str) -> Result<(), StoreError> {
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #lease = :zero",
+            "attribute_exists(PK)",
+            &[("#lease", "handoff_lease_until")],
+            vec![(":zero", n(0))],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn get_case(
+        &self,
+        company_id: &str,
+        call_id: &str,
+    ) -> Result<Option<ServiceCase>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::case_key(company_id, call_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable("get case", e))?;
+        out.item.map(from_item).transpose()
+    }
+
+    async fn list_cases(&self, company_id: &str) -> Result<Vec<ServiceCase>, StoreError> {
+        self.query_prefix(keys::company(company_id), keys::CASE_PREFIX)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    async fn list_events(
+        &self,
+        company_id: Option<&str>,
+        call_id: &str,
+    ) -> Result<Vec<CallEvent>, StoreError> {
+        self.query_prefix(keys::call(company_id, call_id), keys::EVENT_PREFIX)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ConfigStore for DynamoStore {
+    async fn company_for(&self, route: &RouteKey) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(keys::route(route), keys::ROUTE_SK.into())))
+            .send()
+            .await
+            .map_err(|e| unavailable("get route", e))?;
+        Ok(out
+            .item
+            .and_then(|i| i.get("company_id").and_then(|v| v.as_s().ok().cloned())))
+    }
+
+    async fn tenant(&self, company_id: &str) -> Result<Option<Tenant>, StoreError> {
+        let items = self
+            .query_prefix(keys::company(company_id), keys::CONFIG_PREFIX)
+            .await?;
+        let mut config: Option<CompanyConfig> = None;
+        let mut categories: Vec<Category> = Vec::new();
+        for item in items {
+            let sk = item
+                .get(keys::SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if sk == keys::COMPANY_CONFIG {
+                config = Some(from_item(item)?);
+            } else if sk.starts_with(keys::CATEGORY_PREFIX) {
+                categories.push(from_item(item)?);
+            }
+        }
+        Ok(config.map(|config| Tenant { config, categories }))
+    }
+}

@@ -1,0 +1,82 @@
+//! Single-table key layout. Every key holding tenant data starts with the company, so no query
+//! can cross tenants; only routes (which map to a company) and unrouted events do not.
+//!
+//! | item                | PK                            | SK                        |
+//! |---------------------|-------------------------------|---------------------------|
+//! | company config      | `COMPANY#c`                   | `CFG#COMPANY`             |
+//! | category            | `COMPANY#c`                   | `CFG#CATEGORY#slug`       |
+//! | case (one per call) | `COMPANY#c`                   | `CASE#<call_id>`          |
+//! | ticket counter      | `COMPANY#c`                   | `COUNTER#TICKET#<year>`   |
+//! | call event          | `COMPANY#c#CALL#<call_id>`    | `EVENT#<type>[#<disc>]`   |
+//! | unrouted call event | `UNROUTED#CALL#<call_id>`     | `EVENT#<type>[#<disc>]`   |
+//! | route               | `ROUTE#AGENT#a` / `ROUTE#PHONE#+49…` | `ROUTE`            |
+//!
+//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id); GSI2 finds a
+//! case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`).
+
+use gateway_domain::tenant::RouteKey;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+/// TTL attribute (epoch seconds).
+pub const EXPIRES_AT: &str = "expires_at";
+
+pub const CONFIG_PREFIX: &str = "CFG#";
+pub const COMPANY_CONFIG: &str = "CFG#COMPANY";
+pub const CATEGORY_PREFIX: &str = "CFG#CATEGORY#";
+pub const CASE_PREFIX: &str = "CASE#";
+pub const EVENT_PREFIX: &str = "EVENT#";
+
+pub fn company(company_id: &str) -> String {
+    format!("COMPANY#{company_id}")
+}
+
+pub fn category(slug: &str) -> String {
+    format!("{CATEGORY_PREFIX}{slug}")
+}
+
+pub fn case_sk(call_id: &str) -> String {
+    format!("{CASE_PREFIX}{call_id}")
+}
+
+pub fn cases_index(company_id: &str) -> String {
+    format!("COMPANY#{company_id}#CASES")
+}
+
+pub fn ticket_index(company_id: &str, ticket_ref: &str) -> String {
+    format!("COMPANY#{company_id}#TICKET#{ticket_ref}")
+}
+
+pub fn counter_sk(year: i32) -> String {
+    format!("COUNTER#TICKET#{year}")
+}
+
+/// Partition of a call's events; `None` keeps unrouted events apart from every tenant.
+pub fn call(company_id: Option<&str>, call_id: &str) -> String {
+    match company_id {
+        Some(c) => format!("COMPANY#{c}#CALL#{call_id}"),
+        None => format!("UNROUTED#CALL#{call_id}"),
+    }
+}
+
+pub fn event_sk(event: &str, discriminator: Option<&str>) -> String {
+    match discriminator {
+        Some(d) => format!("{EVENT_PREFIX}{event}#{d}"),
+        None => format!("{EVENT_PREFIX}{event}"),
+    }
+}
+
+pub fn route(route: &RouteKey) -> String {
+    match route {
+        RouteKey::Agent(a) => format!("ROUTE#AGENT#{a}"),
+        RouteKey::Phone(p) => format!("ROUTE#PHONE#{p}"),
+    }
+}
+
+pub const ROUTE_SK: &str = "ROUTE";

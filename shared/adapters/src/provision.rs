@@ -1,0 +1,193 @@
+//! Creates the gateway's table and queues in the local emulator (the deployed stack gets them
+//! from template.yaml). Idempotent: existing resources are reused.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use gateway_domain::StoreError;
+
+use crate::keys;
+
+/// Names of the local resources; `prefix` lets tests run side by side in one emulator.
+#[derive(Debug, Clone)]
+pub struct ResourceNames {
+    pub table: String,
+    pub enrich_queue: String,
+    pub enrich_dlq: String,
+}
+
+impl ResourceNames {
+    pub fn with_prefix(prefix: &str) -> Self {
+        Self {
+            table: format!("{prefix}-table"),
+            enrich_queue: format!("{prefix}-enrich"),
+            enrich_dlq: format!("{prefix}-enrich-dlq"),
+        }
+    }
+}
+
+/// What provisioning created: the table name and the queue URLs.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    pub table: String,
+    pub enrich_queue_url: String,
+    pub enrich_dlq_url: String,
+}
+
+/// Receives before a message moves to the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 3;
+/// Enrich queue visibility: six times a 30 s function timeout, as AWS advises for event sources.
+pub const ENRICH_VISIBILITY_SECONDS: u32 = 180;
+/// Dead letters are kept for the SQS maximum of 14 days.
+pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
+
+fn err(context: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("{context}: {e}"))
+}
+
+pub async fn provision(
+    ddb: &aws_sdk_dynamodb::Client,
+    sqs: &aws_sdk_sqs::Client,
+    names: &ResourceNames,
+) -> Result<Provisioned, StoreError> {
+    create_table(ddb, &names.table).await?;
+    let enrich_dlq_url = create_queue(
+        sqs,
+        &names.enrich_dlq,
+        &[(
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECONDS.to_string(),
+        )],
+    )
+    .await?;
+    let dlq_arn = queue_arn(sqs, &enrich_dlq_url).await?;
+    let redrive =
+        format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{MAX_RECEIVE_COUNT}"}}"#);
+    let enrich_queue_url = create_queue(
+        sqs,
+        &names.enrich_queue,
+        &[
+            (
+                QueueAttributeName::VisibilityTimeout,
+                ENRICH_VISIBILITY_SECONDS.to_string(),
+            ),
+            (QueueAttributeName::RedrivePolicy, redrive),
+        ],
+    )
+    .await?;
+    Ok(Provisioned {
+        table: names.table.clone(),
+        enrich_queue_url,
+        enrich_dlq_url,
+    })
+}
+
+fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| err("key schema", e))
+}
+
+fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| err("attribute definition", e))
+}
+
+fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, StoreError> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key_element(pk, KeyType::Hash)?)
+        .key_schema(key_element(sk, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(|e| err("index", e))
+}
+
+pub async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StoreError> {
+    let mut req = ddb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key_element(keys::PK, KeyType::Hash)?)
+        .key_schema(key_element(keys::SK, KeyType::Range)?)
+        .global_secondary_indexes(index(keys::GSI1, keys::GSI1PK, keys::GSI1SK)?)
+        .global_secondary_indexes(index(keys::GSI2, keys::GSI2PK, keys::GSI2SK)?);
+    for name in [
+        keys::PK,
+        keys::SK,
+        keys::GSI1PK,
+        keys::GSI1SK,
+        keys::GSI2PK,
+        keys::GSI2SK,
+    ] {
+        req = req.attribute_definitions(string_attribute(name)?);
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(crate::aws::unavailable("create table", e)),
+    }
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(keys::EXPIRES_AT)
+        .enabled(true)
+        .build()
+        .map_err(|e| err("ttl", e))?;
+    ddb.update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| crate::aws::unavailable("enable ttl", e))?;
+    Ok(())
+}
+
+pub async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: &[(QueueAttributeName, String)],
+) -> Result<String, StoreError> {
+    let mut req = sqs.create_queue().queue_name(name);
+    for (k, v) in attributes {
+        req = req.attributes(k.clone(), v);
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(|e| err("create queue", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    out.queue_url
+        .ok_or_else(|| err("create queue", "no queue URL returned"))
+}
+
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, StoreError> {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| {
+            err(
+                "queue attributes",
+                aws_sdk_sqs::error::DisplayErrorContext(&e),
+            )
+        })?;
+    out.attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or_else(|| err("queue attributes", "no ARN returned"))
+}
