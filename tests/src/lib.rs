@@ -1,1 +1,137 @@
+//! Test support: a private set of resources in the shared emulator for each test, seeded with
+//! the demo tenant, and helpers to sign and send requests exactly as Retell does.
 
+use aws_config::SdkConfig;
+use gateway_adapters::DynamoStore;
+use gateway_adapters::provision::{Provisioned, ResourceNames};
+use gateway_domain::retell::signature;
+use gateway_domain::tenant::TenantSpec;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request};
+use serde_json::Value;
+
+pub const API_KEY: &str = "key_e2e_retell";
+pub const NORDIT: &str = include_str!("../../infra/tenants/nordit.json");
+pub const ANALYZED: &str = include_str!("../../events/retell/call_analyzed.json");
+pub const FINALIZE: &str = include_str!("../../events/retell/finalize_ticket.json");
+pub const CALL_ID: &str = "call_4b9e2f71c08d3a6e5f1b27c9d04";
+pub const COMPANY: &str = "nordit-hannover";
+
+pub struct Stack {
+    pub sdk: SdkConfig,
+    pub ddb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub resources: Provisioned,
+    pub store: DynamoStore,
+    pub app: ingest::App,
+}
+
+pub fn nordit() -> TenantSpec {
+    serde_json::from_str(NORDIT).expect("infra/tenants/nordit.json parses")
+}
+
+/// Fresh table and queues under a unique prefix, the demo tenant applied, and the ingest app.
+/// Fails (never skips) when the emulator is not running.
+pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
+    let endpoint = gateway_local::emulator_endpoint().unwrap_or_else(|e| {
+        panic!("{e}\nRun the suite with `make test`, which starts the emulator.")
+    });
+    let sdk = gateway_local::emulator_sdk(&endpoint).await;
+    let prefix = format!("t{}", ulid::Ulid::new().to_string().to_lowercase());
+    let resources =
+        gateway_local::provision_and_seed(&sdk, &ResourceNames::with_prefix(&prefix), tenants)
+            .await
+            .expect("provisioning the emulator");
+    let config = gateway_local::ingest_config(&resources, API_KEY);
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoStore::new(ddb.clone(), &resources.table);
+    Stack {
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        app: ingest::App::new(&config, &sdk),
+        ddb,
+        store,
+        resources,
+        sdk,
+    }
+}
+
+pub async fn stack() -> Stack {
+    stack_with(&[nordit()]).await
+}
+
+pub fn sign(body: &str) -> String {
+    signature::sign(
+        API_KEY,
+        body.as_bytes(),
+        chrono::Utc::now().timestamp_millis() as u64,
+    )
+}
+
+pub fn request(path: &str, body: &str, signature: Option<String>) -> Request {
+    let mut req = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(sig) = signature {
+        req = req.header("x-retell-signature", sig);
+    }
+    req.body(Body::from(body.to_string()))
+        .expect("valid request")
+}
+
+impl Stack {
+    /// Signs `body` as Retell does and runs it through the ingest handler.
+    pub async fn post(&self, path: &str, body: &str) -> (StatusCode, Value) {
+        let resp = ingest::handle(&self.app, request(path, body, Some(sign(body))))
+            .await
+            .expect("handler");
+        let status = resp.status();
+        (
+            status,
+            serde_json::from_slice(resp.body().as_ref()).expect("JSON response"),
+        )
+    }
+
+    /// Messages visible on the enrich queue right now (received and left in flight).
+    pub async fn receive_enrich(&self, wait_seconds: i32) -> Vec<Value> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.resources.enrich_queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait_seconds)
+            .send()
+            .await
+            .expect("receive");
+        out.messages()
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap_or("null")).expect("JSON message"))
+            .collect()
+    }
+
+    pub async fn queue_counts(&self) -> (u64, u64, u64) {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let out = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.resources.enrich_queue_url)
+            .attribute_names(A::All)
+            .send()
+            .await
+            .expect("queue attributes");
+        let attrs = out.attributes().cloned().unwrap_or_default();
+        let get = |k: A| attrs.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
+        (
+            get(A::ApproximateNumberOfMessages),
+            get(A::ApproximateNumberOfMessagesDelayed),
+            get(A::ApproximateNumberOfMessagesNotVisible),
+        )
+    }
+}
+
+/// Returns `fixture` with `edit` applied.
+pub fn edited(fixture: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut v: Value = serde_json::from_str(fixture).expect("fixture parses");
+    edit(&mut v);
+    serde_json::to_string(&v).expect("serialises")
+}

@@ -1,1 +1,150 @@
-fn main() {}
+//! `gateway-local serve`: provision the emulator, seed the demo tenant, serve the gateway.
+//! `gateway-local demo`: send a signed sample call to a running gateway and show the case.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gateway_adapters::DynamoStore;
+use gateway_adapters::provision::ResourceNames;
+use gateway_domain::ports::CaseStore;
+use gateway_domain::retell::signature;
+use gateway_local::{
+    BoxError, emulator_endpoint, emulator_sdk, ingest_config, load_tenant, provision_and_seed,
+    serve,
+};
+use tokio::net::TcpListener;
+
+const STATE_DIR: &str = ".local";
+const RUN_ENV: &str = ".local/run.env";
+const DEMO_TENANT: &str = "infra/tenants/nordit.json";
+const SAMPLE_CALL: &str = "events/retell/call_analyzed.json";
+
+fn usage() -> BoxError {
+    "usage: gateway-local serve [--port N] | demo [--port N]".into()
+}
+
+fn port_arg(args: &[String]) -> Result<u16, BoxError> {
+    match args.iter().position(|a| a == "--port") {
+        Some(i) => args
+            .get(i + 1)
+            .ok_or_else(usage)?
+            .parse()
+            .map_err(|_| usage()),
+        None => Ok(3000),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    lambda_http::tracing::init_default_subscriber();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = port_arg(&args)?;
+    match args.first().map(String::as_str) {
+        Some("serve") => run_serve(port).await,
+        Some("demo") => run_demo(port).await,
+        _ => Err(usage()),
+    }
+}
+
+fn api_key() -> String {
+    std::env::var("RETELL_API_KEY").unwrap_or_else(|_| "key_local_demo".into())
+}
+
+async fn run_serve(port: u16) -> Result<(), BoxError> {
+    let endpoint = emulator_endpoint()?;
+    let sdk = emulator_sdk(&endpoint).await;
+    let tenant = load_tenant(&PathBuf::from(DEMO_TENANT))?;
+    let provisioned = provision_and_seed(
+        &sdk,
+        &ResourceNames::with_prefix("service-gateway"),
+        &[tenant.clone()],
+    )
+    .await?;
+    let config = ingest_config(&provisioned, &api_key());
+    std::fs::create_dir_all(STATE_DIR)?;
+    std::fs::write(
+        RUN_ENV,
+        format!(
+            "AWS_ENDPOINT_URL={endpoint}\nTABLE_NAME={}\nENRICH_QUEUE_URL={}\nRETELL_API_KEY={}\n",
+            config.table_name, config.enrich_queue_url, config.retell_api_key
+        ),
+    )?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    println!(
+        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  enrich queue        {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {} (RETELL_API_KEY)\n\nSend a signed sample call from another terminal:  make demo\nStop with Ctrl-C (the emulator stops with it).\n",
+        config.table_name,
+        config.enrich_queue_url,
+        tenant.company.name,
+        tenant.company.company_id,
+        tenant
+            .routes
+            .agents
+            .first()
+            .map(String::as_str)
+            .unwrap_or("-"),
+        config.retell_api_key,
+    );
+    let app = Arc::new(ingest::App::new(&config, &sdk));
+    serve(listener, app).await
+}
+
+fn read_run_env() -> Result<std::collections::HashMap<String, String>, BoxError> {
+    let text = std::fs::read_to_string(RUN_ENV)
+        .map_err(|_| format!("{RUN_ENV} not found: start the gateway with `make run` first"))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+async fn run_demo(port: u16) -> Result<(), BoxError> {
+    let env = read_run_env()?;
+    let get = |k: &str| {
+        env.get(k)
+            .cloned()
+            .ok_or_else(|| format!("{k} missing from {RUN_ENV}"))
+    };
+    let mut call: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
+    let call_id = format!("call_demo_{}", ulid::Ulid::new().to_string().to_lowercase());
+    call["call"]["call_id"] = serde_json::Value::String(call_id.clone());
+    let body = serde_json::to_string(&call)?;
+    let now_ms = chrono::Utc::now().timestamp_millis() as u64;
+    let sig = signature::sign(&get("RETELL_API_KEY")?, body.as_bytes(), now_ms);
+    let url = format!("http://127.0.0.1:{port}/webhooks/retell");
+    println!("POST {url}  (call_analyzed, call_id {call_id}, X-Retell-Signature {sig})");
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-retell-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("is the gateway running (`make run`)? {e}"))?;
+    println!("→ {} {}", resp.status(), resp.text().await?);
+    let sdk = emulator_sdk(&get("AWS_ENDPOINT_URL")?).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), get("TABLE_NAME")?);
+    let tenant = load_tenant(&PathBuf::from(DEMO_TENANT))?;
+    match store.get_case(&tenant.company.company_id, &call_id).await? {
+        Some(case) => println!(
+            "\nThe case in DynamoDB:\n{}",
+            serde_json::to_string_pretty(&case)?
+        ),
+        None => println!("\nNo case was stored for {call_id}."),
+    }
+    let attrs = aws_sdk_sqs::Client::new(&sdk)
+        .get_queue_attributes()
+        .queue_url(get("ENRICH_QUEUE_URL")?)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await?;
+    let delayed = attrs
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        })
+        .cloned()
+        .unwrap_or_default();
+    println!("\nEnrich queue: {delayed} message(s) waiting out the enrichment delay.");
+    Ok(())
+}

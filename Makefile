@@ -1,0 +1,36 @@
+# Service Gateway: `make run` runs the gateway locally, `make test` runs every test.
+SHELL := bash
+export AWS_REGION ?= eu-central-1
+export AWS_ACCESS_KEY_ID ?= test
+export AWS_SECRET_ACCESS_KEY ?= test
+export RETELL_API_KEY ?= key_local_demo
+export CARGO_TERM_COLOR ?= never
+PORT ?= 3000
+
+.PHONY: test run demo lint bench clean-local
+
+## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port).
+test:
+	infra/emulator.sh run cargo test --workspace --locked
+
+## The gateway on 127.0.0.1:$(PORT) with the emulator, the demo tenant and its resources.
+run:
+	cargo build --locked -p gateway-local
+	infra/emulator.sh run target/debug/gateway-local serve --port $(PORT)
+
+## Sends a signed sample call to the running gateway (`make run` in another terminal) and shows the case.
+demo:
+	cargo run --locked -q -p gateway-local -- demo --port $(PORT)
+
+## Formatting and lints, as CI runs them.
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+## Criterion benchmark of the ingest hot path.
+bench:
+	cargo bench -p ingest --bench hot_path
+
+clean-local:
+	infra/emulator.sh stop
+	rm -rf .local
