@@ -1,1 +1,122 @@
-fn main() {}
+//! Ingest hot path on a 30 KB `call_analyzed` body with in-memory ports: verify the signature,
+//! parse, resolve tenant and mode, classify, build the case and its DynamoDB items, hand off.
+//! Run: `make bench` (or `cargo bench -p ingest --bench hot_path`).
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use gateway_domain::capture;
+use gateway_domain::ingest::{Ingest, IngestSettings, Ports};
+use gateway_domain::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryQueue};
+use gateway_domain::ports::Clock;
+use gateway_domain::retell::payload::{WebhookEnvelope, parse_json};
+use gateway_domain::retell::signature;
+use gateway_domain::tenant::TenantSpec;
+use serde_json::{Value, json};
+
+const KEY: &str = "key_bench";
+const ANALYZED: &str = include_str!("../../../events/retell/call_analyzed.json");
+const NORDIT: &str = include_str!("../../../infra/tenants/nordit.json");
+const TARGET_BYTES: usize = 30 * 1024;
+
+/// The sample call with its transcript repeated (full word timings) until the body reaches 30 KB.
+fn body_30kb(call_id: &str) -> String {
+    let mut v: Value = serde_json::from_str(ANALYZED).unwrap();
+    v["call"]["call_id"] = json!(call_id);
+    let lines = v["call"]["transcript_object"].as_array().unwrap().clone();
+    let mut i = 0;
+    while serde_json::to_string(&v).unwrap().len() < TARGET_BYTES {
+        let mut line = lines[i % lines.len()].clone();
+        let words: Vec<Value> = line["content"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .enumerate()
+            .map(|(n, w)| json!({"word": w, "start": n as f64 * 0.3, "end": n as f64 * 0.3 + 0.28}))
+            .collect();
+        line["words"] = json!(words);
+        v["call"]["transcript_object"]
+            .as_array_mut()
+            .unwrap()
+            .push(line);
+        i += 1;
+    }
+    serde_json::to_string(&v).unwrap()
+}
+
+fn world() -> (Ingest, Arc<FixedClock>) {
+    let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
+    let config = Arc::new(MemoryConfigStore::default());
+    for route in spec.route_keys() {
+        config.put_route(route, &spec.company.company_id);
+    }
+    config.put_tenant(spec.tenant());
+    let clock = Arc::new(FixedClock::new(Utc::now()));
+    let ports = Ports {
+        cases: Arc::new(MemoryCaseStore::default()),
+        config,
+        queue: Arc::new(MemoryQueue::default()),
+        clock: clock.clone(),
+    };
+    (Ingest::new(IngestSettings::new(KEY), ports), clock)
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (ingest, clock) = world();
+    let now_ms = clock.now().timestamp_millis() as u64;
+    let sample = body_30kb("call_sample");
+    eprintln!("body size: {} bytes", sample.len());
+    let mut n = 0u64;
+
+    c.bench_function("ingest new case (30 KB call_analyzed)", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let body = body_30kb(&format!("call_bench_{n}"));
+                let sig = signature::sign(KEY, body.as_bytes(), now_ms);
+                (body, sig)
+            },
+            |(body, sig)| {
+                rt.block_on(ingest.webhook(body.as_bytes(), Some(&sig)))
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    let dup_sig = signature::sign(KEY, sample.as_bytes(), now_ms);
+    rt.block_on(ingest.webhook(sample.as_bytes(), Some(&dup_sig)))
+        .unwrap();
+    c.bench_function("ingest duplicate (30 KB call_analyzed)", |b| {
+        b.iter(|| {
+            rt.block_on(ingest.webhook(sample.as_bytes(), Some(&dup_sig)))
+                .unwrap()
+        })
+    });
+
+    c.bench_function("verify signature (30 KB)", |b| {
+        b.iter(|| signature::verify(KEY, sample.as_bytes(), Some(&dup_sig), now_ms).unwrap())
+    });
+
+    c.bench_function("parse envelope (30 KB)", |b| {
+        b.iter(|| parse_json::<WebhookEnvelope>(sample.as_bytes()).unwrap())
+    });
+
+    let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
+    let tenant = spec.tenant();
+    let envelope: WebhookEnvelope = parse_json(sample.as_bytes()).unwrap();
+    let call = envelope.call.unwrap();
+    c.bench_function("build case + DynamoDB items", |b| {
+        b.iter(|| {
+            let case = capture::from_analysis(&tenant, &call, "call_sample", Utc::now());
+            gateway_adapters::DynamoStore::case_item(&case).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -53,8 +53,21 @@ pub struct App {
 impl App {
     /// Wires the real adapters. Makes no network call.
     pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
-        let queue = SqsEnrichQueue::new(aws_sdk_sqs::Client::new(sdk), &config.enrich_queue_url);
+        Self::from_clients(
+            config,
+            aws_sdk_dynamodb::Client::new(sdk),
+            aws_sdk_sqs::Client::new(sdk),
+        )
+    }
+
+    /// Wires the real adapters around given clients (tests add interceptors to count requests).
+    pub fn from_clients(
+        config: &Config,
+        ddb: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+    ) -> Self {
+        let store = DynamoStore::new(ddb, &config.table_name);
+        let queue = SqsEnrichQueue::new(sqs, &config.enrich_queue_url);
         let clock = Arc::new(SystemClock);
         let ttl = chrono::Duration::seconds(config.config_cache_seconds);
         let ports = Ports {

@@ -86,7 +86,8 @@ impl DynamoStore {
         Self::key(keys::company(company_id), keys::case_sk(call_id))
     }
 
-    fn case_item(case: &ServiceCase) -> Result<Item, StoreError> {
+    /// The stored form of a case (public for the hot-path benchmark).
+    pub fn case_item(case: &ServiceCase) -> Result<Item, StoreError> {
         let mut item = to_item(case)?;
         item.extend(Self::case_key(&case.company_id, &case.call_id));
         item.insert(keys::GSI1PK.into(), s(keys::cases_index(&case.company_id)));

@@ -1,0 +1,171 @@
+//! The DynamoDB adapter's guarantees, against the emulator: conditional writes that keep one
+//! case per call, the hand-off lease, optimistic content updates and per-company counters.
+
+use chrono::{Duration, Utc};
+use gateway_domain::capture;
+use gateway_domain::ports::{CaseStore, ConfigStore, CreateOutcome};
+use gateway_domain::retell::payload::{WebhookEnvelope, parse_json};
+use gateway_domain::tenant::RouteKey;
+use gateway_e2e::*;
+
+async fn draft(
+    s: &Stack,
+) -> (
+    gateway_domain::case::ServiceCase,
+    gateway_domain::ports::CallEvent,
+) {
+    let tenant = s.store.tenant(COMPANY).await.unwrap().expect("tenant");
+    let envelope: WebhookEnvelope = parse_json(ANALYZED.as_bytes()).unwrap();
+    let call = envelope.call.unwrap();
+    let case = capture::from_analysis(&tenant, &call, CALL_ID, Utc::now());
+    let event = gateway_domain::ports::CallEvent {
+        company_id: Some(COMPANY.into()),
+        call_id: CALL_ID.into(),
+        event: "call_analyzed".into(),
+        discriminator: None,
+        received_at: Utc::now(),
+        agent_id: None,
+        from_number: None,
+        to_number: None,
+        direction: None,
+        call_status: None,
+        start_timestamp: None,
+        end_timestamp: None,
+        disconnection_reason: None,
+        recording: Default::default(),
+        body_bytes: 0,
+        body_sha256: String::new(),
+        outcome: None,
+        raw_body: None,
+    };
+    (case, event)
+}
+
+#[tokio::test]
+async fn tenant_configuration_round_trips() {
+    let s = stack().await;
+    let spec = nordit();
+    let tenant = s.store.tenant(COMPANY).await.unwrap().unwrap();
+    assert_eq!(tenant.config, spec.company);
+    assert_eq!(tenant.categories.len(), spec.categories.len());
+    for c in &spec.categories {
+        assert_eq!(tenant.category(&c.slug), Some(c));
+    }
+    let agent = RouteKey::Agent(spec.routes.agents[0].clone());
+    assert_eq!(
+        s.store.company_for(&agent).await.unwrap().as_deref(),
+        Some(COMPANY)
+    );
+    assert_eq!(
+        s.store
+            .company_for(&RouteKey::Phone("+4951112345670".into()))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(COMPANY)
+    );
+    assert_eq!(
+        s.store
+            .company_for(&RouteKey::Agent("agent_other".into()))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(s.store.tenant("someone-else").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_guard_returns_the_stored_case_and_the_lease_serialises_the_hand_off() {
+    let s = stack().await;
+    let (mut case, event) = draft(&s).await;
+    let now = Utc::now().timestamp_millis();
+    case.handoff_lease_until = now + 15_000;
+    assert_eq!(
+        s.store.create_case(&case, &event).await.unwrap(),
+        CreateOutcome::Created
+    );
+    let mut other = case.clone();
+    other.case_id = "another".into();
+    match s.store.create_case(&other, &event).await.unwrap() {
+        CreateOutcome::Exists(stored) => assert_eq!(stored.case_id, case.case_id),
+        CreateOutcome::Created => panic!("a second case for the same call"),
+    }
+    assert!(
+        !s.store
+            .claim_handoff(COMPANY, CALL_ID, now, now + 15_000)
+            .await
+            .unwrap(),
+        "lease still held"
+    );
+    assert!(
+        s.store
+            .claim_handoff(COMPANY, CALL_ID, now + 16_000, now + 31_000)
+            .await
+            .unwrap(),
+        "expired lease"
+    );
+    assert!(
+        !s.store
+            .claim_handoff(COMPANY, CALL_ID, now + 17_000, now + 32_000)
+            .await
+            .unwrap(),
+        "just claimed"
+    );
+    s.store
+        .complete_handoff(COMPANY, CALL_ID, "TKT-2026-00001", Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        !s.store
+            .claim_handoff(COMPANY, CALL_ID, now + 99_000, now + 120_000)
+            .await
+            .unwrap(),
+        "handed off"
+    );
+    let stored = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    assert_eq!(stored.ticket_ref.as_deref(), Some("TKT-2026-00001"));
+    assert!(stored.is_handed_off());
+    assert_eq!(stored.handoff_lease_until, 0);
+}
+
+#[tokio::test]
+async fn content_updates_are_optimistic_and_leave_the_hand_off_alone() {
+    let s = stack().await;
+    let (case, event) = draft(&s).await;
+    s.store.create_case(&case, &event).await.unwrap();
+    s.store
+        .complete_handoff(COMPANY, CALL_ID, "TKT-2026-00007", Utc::now())
+        .await
+        .unwrap();
+    let mut edited = case.clone();
+    edited.subject = "Geänderter Betreff – mit Umlauten & \"Zitaten\"".into();
+    edited.updated_at = Utc::now() + Duration::seconds(1);
+    assert!(s.store.update_content(&edited, 0).await.unwrap());
+    assert!(
+        !s.store.update_content(&edited, 0).await.unwrap(),
+        "stale version is refused"
+    );
+    let stored = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    assert_eq!(stored.subject, edited.subject);
+    assert_eq!(stored.version, 1);
+    assert_eq!(
+        stored.ticket_ref.as_deref(),
+        Some("TKT-2026-00007"),
+        "hand-off fields untouched"
+    );
+}
+
+#[tokio::test]
+async fn ticket_counters_are_per_company_and_year() {
+    let s = stack().await;
+    assert_eq!(s.store.next_ticket_number(COMPANY, 2026).await.unwrap(), 1);
+    assert_eq!(s.store.next_ticket_number(COMPANY, 2026).await.unwrap(), 2);
+    assert_eq!(s.store.next_ticket_number(COMPANY, 2027).await.unwrap(), 1);
+    assert_eq!(
+        s.store
+            .next_ticket_number("kanzlei-berg", 2026)
+            .await
+            .unwrap(),
+        1
+    );
+}
