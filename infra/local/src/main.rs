@@ -57,7 +57,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     let provisioned = provision_and_seed(
         &sdk,
         &ResourceNames::with_prefix("service-gateway"),
-        &[tenant.clone()],
+        std::slice::from_ref(&tenant),
     )
     .await?;
     let config = ingest_config(&provisioned, &api_key());

@@ -329,6 +329,37 @@ fn build(
     case
 }
 
+/// A subject from a description: its first sentence, cut at a word boundary with "…" if long.
+pub fn subject_line(description: &str) -> String {
+    let first_line = description
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    let sentence = first_line
+        .match_indices(['.', '!', '?'])
+        .map(|(i, _)| i)
+        .find(|&i| {
+            first_line[i + 1..].starts_with(' ') && i > 10 && !is_abbreviation(&first_line[..i])
+        })
+        .map_or(first_line, |i| &first_line[..i]);
+    if sentence.chars().count() <= SUBJECT_CHARS {
+        return sentence.to_string();
+    }
+    let cut = truncate_chars(sentence, SUBJECT_CHARS - 1);
+    let at_word = cut
+        .rfind(' ')
+        .filter(|&i| i > SUBJECT_CHARS / 2)
+        .map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// "2." in "im 2. OG", "Nr." or "z.B.": a short word before the dot is not a sentence end.
+fn is_abbreviation(before_dot: &str) -> bool {
+    let word = before_dot.rsplit(' ').next().unwrap_or_default();
+    word.chars().count() <= 3 || word.chars().all(|c| c.is_ascii_digit())
+}
+
 fn call_link(call: &Call, call_id: &str) -> CallLink {
     CallLink {
         call_id: call_id.to_string(),
@@ -520,6 +551,28 @@ mod tests {
             (c.caller.phone.as_deref(), c.caller.caller_id.as_deref()),
             (None, None)
         );
+    }
+
+    #[test]
+    fn subjects_are_a_first_sentence_cut_at_a_word() {
+        assert_eq!(
+            subject_line("Drucker kaputt. Bitte schnell kommen."),
+            "Drucker kaputt"
+        );
+        assert_eq!(
+            subject_line("Der Drucker im 2. OG ist kaputt. Bitte schnell."),
+            "Der Drucker im 2. OG ist kaputt"
+        );
+        let long = "Jonas Weber (Brandt Elektrotechnik GmbH) meldete, dass der Etagendrucker Kyocera TASKalfa 3554ci ausgefallen ist";
+        let s = subject_line(long);
+        assert!(s.ends_with('…') && s.chars().count() <= 80, "{s}");
+        assert!(
+            s.starts_with(
+                "Jonas Weber (Brandt Elektrotechnik GmbH) meldete, dass der Etagendrucker"
+            ),
+            "{s}"
+        );
+        assert_eq!(subject_line("\n  \nWLAN weg\nmehr"), "WLAN weg");
     }
 
     #[test]
