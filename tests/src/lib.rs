@@ -33,15 +33,13 @@ pub fn nordit() -> TenantSpec {
 /// Fresh table and queues under a unique prefix, the demo tenant applied, and the ingest app.
 /// Fails (never skips) when the emulator is not running.
 pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
-    let endpoint = gateway_local::emulator_endpoint().unwrap_or_else(|e| {
-        panic!("{e}\nRun the suite with `make test`, which starts the emulator.")
-    });
+    let endpoint = gateway_local::emulator_endpoint()
+        .unwrap_or_else(|e| panic!("{e}\nRun the suite with `make test`, which starts the emulator."));
     let sdk = gateway_local::emulator_sdk(&endpoint).await;
     let prefix = format!("t{}", ulid::Ulid::new().to_string().to_lowercase());
-    let resources =
-        gateway_local::provision_and_seed(&sdk, &ResourceNames::with_prefix(&prefix), tenants)
-            .await
-            .expect("provisioning the emulator");
+    let resources = gateway_local::provision_and_seed(&sdk, &ResourceNames::with_prefix(&prefix), tenants)
+        .await
+        .expect("provisioning the emulator");
     let config = gateway_local::ingest_config(&resources, API_KEY);
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let store = DynamoStore::new(ddb.clone(), &resources.table);
@@ -60,11 +58,7 @@ pub async fn stack() -> Stack {
 }
 
 pub fn sign(body: &str) -> String {
-    signature::sign(
-        API_KEY,
-        body.as_bytes(),
-        chrono::Utc::now().timestamp_millis() as u64,
-    )
+    signature::sign(API_KEY, body.as_bytes(), chrono::Utc::now().timestamp_millis() as u64)
 }
 
 pub fn request(path: &str, body: &str, signature: Option<String>) -> Request {
@@ -75,8 +69,7 @@ pub fn request(path: &str, body: &str, signature: Option<String>) -> Request {
     if let Some(sig) = signature {
         req = req.header("x-retell-signature", sig);
     }
-    req.body(Body::from(body.to_string()))
-        .expect("valid request")
+    req.body(Body::from(body.to_string())).expect("valid request")
 }
 
 impl Stack {

@@ -17,17 +17,9 @@ async fn a_signed_german_call_analyzed_becomes_a_case_and_one_delayed_enrich_mes
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "captured");
     let ticket = body["ticket_id"].as_str().unwrap().to_string();
-    assert!(
-        ticket.starts_with("TKT-") && ticket.ends_with("-00001"),
-        "{ticket}"
-    );
+    assert!(ticket.starts_with("TKT-") && ticket.ends_with("-00001"), "{ticket}");
 
-    let case = s
-        .store
-        .get_case(COMPANY, CALL_ID)
-        .await
-        .unwrap()
-        .expect("case stored");
+    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().expect("case stored");
     assert_eq!(case.ticket_ref.as_deref(), Some(ticket.as_str()));
     assert_eq!(case.category.as_deref(), Some("print"));
     assert_eq!(case.priority, Priority::High);
@@ -100,10 +92,7 @@ async fn twenty_concurrent_identical_deliveries_make_one_case_and_one_enqueue() 
     assert_eq!(visible + delayed + in_flight, 1, "exactly one enqueue");
     // Whoever got a 503 is retried by Retell and then told the same ticket.
     let (status, body) = s.post("/webhooks/retell", ANALYZED).await;
-    assert_eq!(
-        (status, body["status"].as_str()),
-        (StatusCode::OK, Some("duplicate"))
-    );
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("duplicate")));
     let (visible, delayed, in_flight) = s.queue_counts().await;
     assert_eq!(visible + delayed + in_flight, 1);
 }
@@ -131,11 +120,7 @@ async fn finalize_ticket_then_call_analyzed_is_one_case_holding_both() {
         case.captured_by,
         vec![CaptureSource::FinalizeTicket, CaptureSource::CallAnalyzed]
     );
-    assert_eq!(
-        case.caller.name.as_deref(),
-        Some("Jonas Weber"),
-        "from finalize_ticket"
-    );
+    assert_eq!(case.caller.name.as_deref(), Some("Jonas Weber"), "from finalize_ticket");
     assert!(case.analysis.summary.is_some(), "from call_analyzed");
     assert_eq!(case.transcript.len(), 9);
     assert_eq!(case.version, 1);
@@ -150,8 +135,7 @@ async fn finalize_ticket_then_call_analyzed_is_one_case_holding_both() {
         .map(|e| e.event)
         .collect();
     assert!(
-        kinds.contains(&"call_analyzed".to_string())
-            && kinds.contains(&"function:finalize_ticket".to_string()),
+        kinds.contains(&"call_analyzed".to_string()) && kinds.contains(&"function:finalize_ticket".to_string()),
         "{kinds:?}"
     );
 }
@@ -163,18 +147,11 @@ async fn a_failed_enqueue_answers_503_and_the_retry_enqueues_without_a_second_ca
     let mut broken = gateway_local::ingest_config(&s.resources, API_KEY);
     broken.enrich_queue_url = format!("{}-missing", s.resources.enrich_queue_url);
     let broken_app = ingest::App::new(&broken, &s.sdk);
-    let resp = ingest::handle(
-        &broken_app,
-        request("/webhooks/retell", ANALYZED, Some(sign(ANALYZED))),
-    )
-    .await
-    .unwrap();
+    let resp = ingest::handle(&broken_app, request("/webhooks/retell", ANALYZED, Some(sign(ANALYZED))))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        s.store.list_cases(COMPANY).await.unwrap().len(),
-        1,
-        "the case is kept"
-    );
+    assert_eq!(s.store.list_cases(COMPANY).await.unwrap().len(), 1, "the case is kept");
     assert_eq!(s.queue_counts().await, (0, 0, 0));
 
     let (status, body) = s.post("/webhooks/retell", ANALYZED).await;
@@ -211,10 +188,7 @@ async fn every_lifecycle_event_and_unrouted_calls_are_recorded() {
         v["call"]["to_number"] = json!("+4930111111");
     });
     let (status, body) = s.post("/webhooks/retell", &stray).await;
-    assert_eq!(
-        (status, body["status"].as_str()),
-        (StatusCode::OK, Some("unrouted"))
-    );
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("unrouted")));
     let unrouted = s.store.list_events(None, CALL_ID).await.unwrap();
     assert_eq!(unrouted.len(), 1);
     assert_eq!(unrouted[0].raw_body.as_deref(), Some(stray.as_str()));
@@ -257,19 +231,10 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
     };
     let s = stack_with(&[nordit(), berg.clone()]).await;
     s.post("/webhooks/retell", ANALYZED).await;
-    s.post(
-        "/webhooks/retell",
-        include_str!("../../events/retell/call_ended.json"),
-    )
-    .await;
+    s.post("/webhooks/retell", include_str!("../../events/retell/call_ended.json"))
+        .await;
     assert!(s.store.list_cases("kanzlei-berg").await.unwrap().is_empty());
-    assert!(
-        s.store
-            .get_case("kanzlei-berg", CALL_ID)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(s.store.get_case("kanzlei-berg", CALL_ID).await.unwrap().is_none());
     assert!(
         s.store
             .list_events(Some("kanzlei-berg"), CALL_ID)
@@ -291,9 +256,6 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
     assert_eq!(s.store.list_cases(COMPANY).await.unwrap().len(), 1);
     // A route already owned by one company cannot be taken by another.
     let mut thief = berg;
-    thief
-        .routes
-        .agents
-        .push("agent_9f3a1c7e52b84d06a1e3c8f27b".into());
+    thief.routes.agents.push("agent_9f3a1c7e52b84d06a1e3c8f27b".into());
     assert!(s.store.put_tenant_spec(&thief).await.is_err());
 }

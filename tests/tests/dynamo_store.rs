@@ -8,12 +8,7 @@ use gateway_domain::retell::payload::{WebhookEnvelope, parse_json};
 use gateway_domain::tenant::RouteKey;
 use gateway_e2e::*;
 
-async fn draft(
-    s: &Stack,
-) -> (
-    gateway_domain::case::ServiceCase,
-    gateway_domain::ports::CallEvent,
-) {
+async fn draft(s: &Stack) -> (gateway_domain::case::ServiceCase, gateway_domain::ports::CallEvent) {
     let tenant = s.store.tenant(COMPANY).await.unwrap().expect("tenant");
     let envelope: WebhookEnvelope = parse_json(ANALYZED.as_bytes()).unwrap();
     let call = envelope.call.unwrap();
@@ -52,10 +47,7 @@ async fn tenant_configuration_round_trips() {
         assert_eq!(tenant.category(&c.slug), Some(c));
     }
     let agent = RouteKey::Agent(spec.routes.agents[0].clone());
-    assert_eq!(
-        s.store.company_for(&agent).await.unwrap().as_deref(),
-        Some(COMPANY)
-    );
+    assert_eq!(s.store.company_for(&agent).await.unwrap().as_deref(), Some(COMPANY));
     assert_eq!(
         s.store
             .company_for(&RouteKey::Phone("+4951112345670".into()))
@@ -161,11 +153,5 @@ async fn ticket_counters_are_per_company_and_year() {
     assert_eq!(s.store.next_ticket_number(COMPANY, 2026).await.unwrap(), 1);
     assert_eq!(s.store.next_ticket_number(COMPANY, 2026).await.unwrap(), 2);
     assert_eq!(s.store.next_ticket_number(COMPANY, 2027).await.unwrap(), 1);
-    assert_eq!(
-        s.store
-            .next_ticket_number("kanzlei-berg", 2026)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(s.store.next_ticket_number("kanzlei-berg", 2026).await.unwrap(), 1);
 }

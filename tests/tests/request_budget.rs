@@ -49,11 +49,7 @@ async fn a_new_case_costs_four_requests_and_a_duplicate_one_request() {
             .interceptor(counter.clone())
             .build(),
     );
-    let app = ingest::App::from_clients(
-        &gateway_local::ingest_config(&s.resources, API_KEY),
-        ddb,
-        sqs,
-    );
+    let app = ingest::App::from_clients(&gateway_local::ingest_config(&s.resources, API_KEY), ddb, sqs);
     let post = |body: String| {
         let app = &app;
         async move {
@@ -81,19 +77,12 @@ async fn a_new_case_costs_four_requests_and_a_duplicate_one_request() {
     );
 
     // Warm: a new case is the guarded transaction, the counter, the message and the hand-off mark.
-    let second = edited(ANALYZED, |v| {
-        v["call"]["call_id"] = serde_json::json!("call_budget_2")
-    });
+    let second = edited(ANALYZED, |v| v["call"]["call_id"] = serde_json::json!("call_budget_2"));
     assert_eq!(post(second).await, StatusCode::OK);
     let warm = counter.take();
     assert_eq!(
         warm,
-        [
-            "TransactWriteItems",
-            "UpdateItem",
-            "SendMessage",
-            "UpdateItem"
-        ],
+        ["TransactWriteItems", "UpdateItem", "SendMessage", "UpdateItem"],
         "{warm:?}"
     );
 

@@ -36,10 +36,7 @@ fn body_30kb(call_id: &str) -> String {
             .map(|(n, w)| json!({"word": w, "start": n as f64 * 0.3, "end": n as f64 * 0.3 + 0.28}))
             .collect();
         line["words"] = json!(words);
-        v["call"]["transcript_object"]
-            .as_array_mut()
-            .unwrap()
-            .push(line);
+        v["call"]["transcript_object"].as_array_mut().unwrap().push(line);
         i += 1;
     }
     serde_json::to_string(&v).unwrap()
@@ -63,9 +60,7 @@ fn world() -> (Ingest, Arc<FixedClock>) {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let (ingest, clock) = world();
     let now_ms = clock.now().timestamp_millis() as u64;
     let sample = body_30kb("call_sample");
@@ -80,22 +75,15 @@ fn bench(c: &mut Criterion) {
                 let sig = signature::sign(KEY, body.as_bytes(), now_ms);
                 (body, sig)
             },
-            |(body, sig)| {
-                rt.block_on(ingest.webhook(body.as_bytes(), Some(&sig)))
-                    .unwrap()
-            },
+            |(body, sig)| rt.block_on(ingest.webhook(body.as_bytes(), Some(&sig))).unwrap(),
             BatchSize::SmallInput,
         )
     });
 
     let dup_sig = signature::sign(KEY, sample.as_bytes(), now_ms);
-    rt.block_on(ingest.webhook(sample.as_bytes(), Some(&dup_sig)))
-        .unwrap();
+    rt.block_on(ingest.webhook(sample.as_bytes(), Some(&dup_sig))).unwrap();
     c.bench_function("ingest duplicate (30 KB call_analyzed)", |b| {
-        b.iter(|| {
-            rt.block_on(ingest.webhook(sample.as_bytes(), Some(&dup_sig)))
-                .unwrap()
-        })
+        b.iter(|| rt.block_on(ingest.webhook(sample.as_bytes(), Some(&dup_sig))).unwrap())
     });
 
     c.bench_function("verify signature (30 KB)", |b| {

@@ -61,11 +61,7 @@ impl App {
     }
 
     /// Wires the real adapters around given clients (tests add interceptors to count requests).
-    pub fn from_clients(
-        config: &Config,
-        ddb: aws_sdk_dynamodb::Client,
-        sqs: aws_sdk_sqs::Client,
-    ) -> Self {
+    pub fn from_clients(config: &Config, ddb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {
         let store = DynamoStore::new(ddb, &config.table_name);
         let queue = SqsEnrichQueue::new(sqs, &config.enrich_queue_url);
         let clock = Arc::new(SystemClock);
@@ -113,10 +109,7 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     }
     let body = req.body().as_ref();
     let result = if path == "/retell/functions" {
-        app.ingest
-            .function(body, signature.as_deref())
-            .await
-            .map(|r| json!(r))
+        app.ingest.function(body, signature.as_deref()).await.map(|r| json!(r))
     } else {
         app.ingest
             .webhook(body, signature.as_deref())

@@ -51,17 +51,11 @@ fn edge() -> Edge {
 
 impl Edge {
     fn signed(&self, body: &str) -> String {
-        signature::sign(
-            KEY,
-            body.as_bytes(),
-            self.clock.now().timestamp_millis() as u64,
-        )
+        signature::sign(KEY, body.as_bytes(), self.clock.now().timestamp_millis() as u64)
     }
 
     async fn post(&self, path: &str, body: &str, signature: Option<String>) -> (StatusCode, Value) {
-        let mut req = lambda_http::http::Request::builder()
-            .method("POST")
-            .uri(path);
+        let mut req = lambda_http::http::Request::builder().method("POST").uri(path);
         if let Some(sig) = signature {
             req = req.header(SIGNATURE_HEADER, sig);
         }
@@ -113,20 +107,11 @@ async fn missing_tampered_stale_and_malformed_signatures_are_401() {
     let cases: Vec<(&str, Option<String>)> = vec![
         (ANALYZED, None),
         (tampered_body.as_str(), Some(e.signed(ANALYZED))),
-        (
-            ANALYZED,
-            Some(signature::sign(KEY, ANALYZED.as_bytes(), now - 300_001)),
-        ),
-        (
-            ANALYZED,
-            Some(signature::sign(KEY, ANALYZED.as_bytes(), now + 300_001)),
-        ),
+        (ANALYZED, Some(signature::sign(KEY, ANALYZED.as_bytes(), now - 300_001))),
+        (ANALYZED, Some(signature::sign(KEY, ANALYZED.as_bytes(), now + 300_001))),
         (ANALYZED, Some("v=abc,d=123".into())),
         (ANALYZED, Some(e.signed(ANALYZED).to_uppercase())),
-        (
-            ANALYZED,
-            Some(signature::sign("not-the-key", ANALYZED.as_bytes(), now)),
-        ),
+        (ANALYZED, Some(signature::sign("not-the-key", ANALYZED.as_bytes(), now))),
     ];
     for (body, sig) in cases {
         for path in ["/webhooks/retell", "/retell/functions"] {
@@ -135,13 +120,7 @@ async fn missing_tampered_stale_and_malformed_signatures_are_401() {
             assert_eq!(json["error"], "unauthorized");
         }
     }
-    assert!(
-        e.cases
-            .list_cases("nordit-hannover")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(e.cases.list_cases("nordit-hannover").await.unwrap().is_empty());
     assert!(e.queue.sent().is_empty());
 }
 
@@ -153,10 +132,7 @@ async fn bad_input_gets_400_naming_the_field() {
         ("[]", "body"),
         (r#"{"call":{}}"#, "event"),
         (r#"{"event":"call_analyzed"}"#, "call"),
-        (
-            r#"{"event":"call_analyzed","call":{"agent_id":"x"}}"#,
-            "call.call_id",
-        ),
+        (r#"{"event":"call_analyzed","call":{"agent_id":"x"}}"#, "call.call_id"),
         (
             r#"{"event":"call_analyzed","call":{"call_id":"c","start_timestamp":"yesterday"}}"#,
             "call.start_timestamp",
@@ -179,10 +155,7 @@ async fn bad_input_gets_400_naming_the_field() {
         (StatusCode::BAD_REQUEST, Some("args.problem_description"))
     );
     let (status, json) = e
-        .post_signed(
-            "/retell/functions",
-            r#"{"name":"make_coffee","call":{"call_id":"c"}}"#,
-        )
+        .post_signed("/retell/functions", r#"{"name":"make_coffee","call":{"call_id":"c"}}"#)
         .await;
     assert_eq!(
         (status, json["error"].as_str()),
@@ -213,10 +186,7 @@ async fn enqueue_failure_is_503_and_the_retry_succeeds() {
     let (status, json) = e.post_signed("/webhooks/retell", ANALYZED).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(e.queue.sent().len(), 1);
-    assert_eq!(
-        e.cases.list_cases("nordit-hannover").await.unwrap().len(),
-        1
-    );
+    assert_eq!(e.cases.list_cases("nordit-hannover").await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -27,9 +27,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The emulator's endpoint from `AWS_ENDPOINT_URL`; refuses anything but loopback so local
 /// tooling can never create resources in a real account.
 pub fn emulator_endpoint() -> Result<String, BoxError> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| {
-        "AWS_ENDPOINT_URL is not set: start the emulator with `make run` / `make test` (infra/emulator.sh)"
-    })?;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(
+        |_| "AWS_ENDPOINT_URL is not set: start the emulator with `make run` / `make test` (infra/emulator.sh)",
+    )?;
     let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
     if !loopback.iter().any(|p| endpoint.starts_with(p)) {
         return Err(format!("AWS_ENDPOINT_URL={endpoint} is not a loopback emulator").into());
@@ -124,8 +124,7 @@ async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<F
 
 fn plain(status: u16, body: &'static str) -> hyper::Response<Full<Bytes>> {
     let mut resp = hyper::Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *resp.status_mut() =
-        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
         "content-type",
         hyper::header::HeaderValue::from_static("application/json"),

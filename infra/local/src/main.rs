@@ -8,10 +8,7 @@ use gateway_adapters::DynamoStore;
 use gateway_adapters::provision::ResourceNames;
 use gateway_domain::ports::CaseStore;
 use gateway_domain::retell::signature;
-use gateway_local::{
-    BoxError, emulator_endpoint, emulator_sdk, ingest_config, load_tenant, provision_and_seed,
-    serve,
-};
+use gateway_local::{BoxError, emulator_endpoint, emulator_sdk, ingest_config, load_tenant, provision_and_seed, serve};
 use tokio::net::TcpListener;
 
 const STATE_DIR: &str = ".local";
@@ -25,11 +22,7 @@ fn usage() -> BoxError {
 
 fn port_arg(args: &[String]) -> Result<u16, BoxError> {
     match args.iter().position(|a| a == "--port") {
-        Some(i) => args
-            .get(i + 1)
-            .ok_or_else(usage)?
-            .parse()
-            .map_err(|_| usage()),
+        Some(i) => args.get(i + 1).ok_or_else(usage)?.parse().map_err(|_| usage()),
         None => Ok(3000),
     }
 }
@@ -76,12 +69,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
         config.enrich_queue_url,
         tenant.company.name,
         tenant.company.company_id,
-        tenant
-            .routes
-            .agents
-            .first()
-            .map(String::as_str)
-            .unwrap_or("-"),
+        tenant.routes.agents.first().map(String::as_str).unwrap_or("-"),
         config.retell_api_key,
     );
     let app = Arc::new(ingest::App::new(&config, &sdk));
@@ -100,11 +88,7 @@ fn read_run_env() -> Result<std::collections::HashMap<String, String>, BoxError>
 
 async fn run_demo(port: u16) -> Result<(), BoxError> {
     let env = read_run_env()?;
-    let get = |k: &str| {
-        env.get(k)
-            .cloned()
-            .ok_or_else(|| format!("{k} missing from {RUN_ENV}"))
-    };
+    let get = |k: &str| env.get(k).cloned().ok_or_else(|| format!("{k} missing from {RUN_ENV}"));
     let mut call: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
     let call_id = format!("call_demo_{}", ulid::Ulid::new().to_string().to_lowercase());
     call["call"]["call_id"] = serde_json::Value::String(call_id.clone());
@@ -126,10 +110,7 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), get("TABLE_NAME")?);
     let tenant = load_tenant(&PathBuf::from(DEMO_TENANT))?;
     match store.get_case(&tenant.company.company_id, &call_id).await? {
-        Some(case) => println!(
-            "\nThe case in DynamoDB:\n{}",
-            serde_json::to_string_pretty(&case)?
-        ),
+        Some(case) => println!("\nThe case in DynamoDB:\n{}", serde_json::to_string_pretty(&case)?),
         None => println!("\nNo case was stored for {call_id}."),
     }
     let attrs = aws_sdk_sqs::Client::new(&sdk)
@@ -140,9 +121,7 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
         .await?;
     let delayed = attrs
         .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        })
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed))
         .cloned()
         .unwrap_or_default();
     println!("\nEnrich queue: {delayed} message(s) waiting out the enrichment delay.");

@@ -49,17 +49,24 @@ fn n(v: impl ToString) -> AttributeValue {
 }
 
 fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(value)
-        .map_err(|e| StoreError::Corrupt(format!("cannot serialise item: {e}")))
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(format!("cannot serialise item: {e}")))
 }
 
 fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("cannot read item: {e}")))
 }
 
+/// Configuration types reject unknown fields (to catch typos in tenant files), so the table's
+/// own attributes are removed before reading them.
+fn from_config_item<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
+    for k in [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::EXPIRES_AT] {
+        item.remove(k);
+    }
+    from_item(item)
+}
+
 fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(value)
-        .map_err(|e| StoreError::Corrupt(format!("cannot serialise value: {e}")))
+    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(format!("cannot serialise value: {e}")))
 }
 
 fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
@@ -173,17 +180,11 @@ impl DynamoStore {
     pub async fn put_tenant_spec(&self, spec: &TenantSpec) -> Result<(), StoreError> {
         let company_id = &spec.company.company_id;
         let mut config = to_item(&spec.company)?;
-        config.extend(Self::key(
-            keys::company(company_id),
-            keys::COMPANY_CONFIG.into(),
-        ));
+        config.extend(Self::key(keys::company(company_id), keys::COMPANY_CONFIG.into()));
         self.put(config).await?;
         for category in &spec.categories {
             let mut item = to_item(category)?;
-            item.extend(Self::key(
-                keys::company(company_id),
-                keys::category(&category.slug),
-            ));
+            item.extend(Self::key(keys::company(company_id), keys::category(&category.slug)));
             self.put(item).await?;
         }
         for route in spec.route_keys() {
@@ -228,19 +229,13 @@ impl DynamoStore {
 
 #[async_trait]
 impl CaseStore for DynamoStore {
-    async fn create_case(
-        &self,
-        case: &ServiceCase,
-        event: &CallEvent,
-    ) -> Result<CreateOutcome, StoreError> {
+    async fn create_case(&self, case: &ServiceCase, event: &CallEvent) -> Result<CreateOutcome, StoreError> {
         let case_put = built(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(Self::case_item(case)?))
                 .condition_expression("attribute_not_exists(PK)")
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build(),
         )?;
         let event_put = built(
@@ -260,9 +255,7 @@ impl CaseStore for DynamoStore {
             Ok(_) => return Ok(CreateOutcome::Created),
             Err(err) => err,
         };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-            err.as_service_error()
-        {
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
             let guard = cancel.cancellation_reasons().first();
             if guard.and_then(|r| r.code()) == Some("ConditionalCheckFailed") {
                 let existing = match guard.and_then(|r| r.item()).filter(|i| !i.is_empty()) {
@@ -270,9 +263,7 @@ impl CaseStore for DynamoStore {
                     None => self
                         .get_case(&case.company_id, &case.call_id)
                         .await?
-                        .ok_or_else(|| {
-                            StoreError::Corrupt("guard failed but the case is missing".into())
-                        })?,
+                        .ok_or_else(|| StoreError::Corrupt("guard failed but the case is missing".into()))?,
                 };
                 return Ok(CreateOutcome::Exists(Box::new(existing)));
             }
@@ -284,11 +275,7 @@ impl CaseStore for DynamoStore {
         self.put(Self::event_item(event)?).await
     }
 
-    async fn update_content(
-        &self,
-        case: &ServiceCase,
-        expected_version: u64,
-    ) -> Result<bool, StoreError> {
+    async fn update_content(&self, case: &ServiceCase, expected_version: u64) -> Result<bool, StoreError> {
         let mut item = to_item(case)?;
         item.retain(|k, _| !NOT_CONTENT.contains(&k.as_str()));
         let mut sets = Vec::with_capacity(item.len() + 1);
@@ -350,10 +337,7 @@ impl CaseStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(
-                keys::company(company_id),
-                keys::counter_sk(year),
-            )))
+            .set_key(Some(Self::key(keys::company(company_id), keys::counter_sk(year))))
             .update_expression("ADD #n :one")
             .expression_attribute_names("#n", "n")
             .expression_attribute_values(":one", n(1))
@@ -414,11 +398,7 @@ impl CaseStore for DynamoStore {
         .map(|_| ())
     }
 
-    async fn get_case(
-        &self,
-        company_id: &str,
-        call_id: &str,
-    ) -> Result<Option<ServiceCase>, StoreError> {
+    async fn get_case(&self, company_id: &str, call_id: &str) -> Result<Option<ServiceCase>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -439,11 +419,7 @@ impl CaseStore for DynamoStore {
             .collect()
     }
 
-    async fn list_events(
-        &self,
-        company_id: Option<&str>,
-        call_id: &str,
-    ) -> Result<Vec<CallEvent>, StoreError> {
+    async fn list_events(&self, company_id: Option<&str>, call_id: &str) -> Result<Vec<CallEvent>, StoreError> {
         self.query_prefix(keys::call(company_id, call_id), keys::EVENT_PREFIX)
             .await?
             .into_iter()
@@ -481,11 +457,15 @@ impl ConfigStore for DynamoStore {
                 .cloned()
                 .unwrap_or_default();
             if sk == keys::COMPANY_CONFIG {
-                config = Some(from_item(item)?);
+                config = Some(from_config_item(item)?);
             } else if sk.starts_with(keys::CATEGORY_PREFIX) {
-                categories.push(from_item(item)?);
+                categories.push(from_config_item(item)?);
             }
         }
-        Ok(config.map(|config| Tenant { config, categories }))
+        Ok(config.map(|config| Tenant {
+            config,
+            categories,
+            ..Default::default()
+        }))
     }
 }

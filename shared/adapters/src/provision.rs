@@ -2,8 +2,8 @@
 //! from template.yaml). Idempotent: existing resources are reused.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use gateway_domain::StoreError;
@@ -63,8 +63,7 @@ pub async fn provision(
     )
     .await?;
     let dlq_arn = queue_arn(sqs, &enrich_dlq_url).await?;
-    let redrive =
-        format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{MAX_RECEIVE_COUNT}"}}"#);
+    let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{MAX_RECEIVE_COUNT}"}}"#);
     let enrich_queue_url = create_queue(
         sqs,
         &names.enrich_queue,
@@ -105,11 +104,7 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, StoreEr
         .index_name(name)
         .key_schema(key_element(pk, KeyType::Hash)?)
         .key_schema(key_element(sk, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .map_err(|e| err("index", e))
 }
@@ -135,10 +130,7 @@ pub async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result
     }
     match req.send().await {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) =>
-        {
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
             return Ok(());
         }
         Err(e) => return Err(crate::aws::unavailable("create table", e)),
@@ -181,12 +173,7 @@ pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, S
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| {
-            err(
-                "queue attributes",
-                aws_sdk_sqs::error::DisplayErrorContext(&e),
-            )
-        })?;
+        .map_err(|e| err("queue attributes", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
     out.attributes
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .ok_or_else(|| err("queue attributes", "no ARN returned"))

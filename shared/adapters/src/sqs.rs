@@ -24,8 +24,7 @@ impl SqsEnrichQueue {
 #[async_trait]
 impl EnrichQueue for SqsEnrichQueue {
     async fn enqueue(&self, request: &EnrichRequest, delay_seconds: u32) -> Result<(), StoreError> {
-        let body =
-            serde_json::to_string(request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body = serde_json::to_string(request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.client
             .send_message()
             .queue_url(&self.queue_url)
@@ -33,12 +32,7 @@ impl EnrichQueue for SqsEnrichQueue {
             .delay_seconds(delay_seconds.min(900) as i32)
             .send()
             .await
-            .map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "send to enrich queue: {}",
-                    DisplayErrorContext(&e)
-                ))
-            })?;
+            .map_err(|e| StoreError::Unavailable(format!("send to enrich queue: {}", DisplayErrorContext(&e))))?;
         Ok(())
     }
 }

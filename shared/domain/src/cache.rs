@@ -33,11 +33,7 @@ impl<S: ConfigStore> CachedConfigStore<S> {
         }
     }
 
-    fn fresh<K: std::hash::Hash + Eq, T: Clone>(
-        &self,
-        map: &Mutex<HashMap<K, Entry<T>>>,
-        key: &K,
-    ) -> Option<T> {
+    fn fresh<K: std::hash::Hash + Eq, T: Clone>(&self, map: &Mutex<HashMap<K, Entry<T>>>, key: &K) -> Option<T> {
         let now = self.clock.now();
         let map = map.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key)
@@ -45,16 +41,9 @@ impl<S: ConfigStore> CachedConfigStore<S> {
             .map(|(_, v)| v.clone())
     }
 
-    fn store<K: std::hash::Hash + Eq, T>(
-        &self,
-        map: &Mutex<HashMap<K, Entry<T>>>,
-        key: K,
-        value: T,
-    ) {
+    fn store<K: std::hash::Hash + Eq, T>(&self, map: &Mutex<HashMap<K, Entry<T>>>, key: K, value: T) {
         let now = self.clock.now();
-        map.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, (now, value));
+        map.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (now, value));
     }
 }
 
@@ -92,14 +81,8 @@ mod tests {
         inner.put_route(RouteKey::Agent("a1".into()), "c1");
         let cached = CachedConfigStore::new(inner, clock.clone(), Duration::seconds(60));
         let route = RouteKey::Agent("a1".into());
-        assert_eq!(
-            cached.company_for(&route).await.unwrap().as_deref(),
-            Some("c1")
-        );
-        assert_eq!(
-            cached.company_for(&route).await.unwrap().as_deref(),
-            Some("c1")
-        );
+        assert_eq!(cached.company_for(&route).await.unwrap().as_deref(), Some("c1"));
+        assert_eq!(cached.company_for(&route).await.unwrap().as_deref(), Some("c1"));
         assert_eq!(cached.inner.reads.load(Ordering::Relaxed), 1);
         clock.advance(Duration::seconds(61));
         cached.company_for(&route).await.unwrap();

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use ulid::Ulid;
 
 use crate::case::{
-    Analysis, CallLink, Caller, CaptureSource, CaseSource, CaseStatus, CategoryMatch,
-    EnrichmentStatus, OutputStatus, PhoneSource, Priority, ProblemSince, ServiceCase, Utterance,
+    Analysis, CallLink, Caller, CaptureSource, CaseSource, CaseStatus, CategoryMatch, EnrichmentStatus, OutputStatus,
+    PhoneSource, Priority, ProblemSince, ServiceCase, Utterance,
 };
 use crate::classify::choose_category;
 use crate::phone::{is_withheld, to_e164};
@@ -30,9 +30,7 @@ impl Fields<'_> {
     }
 
     fn value(&self, names: &[&str]) -> Option<&Value> {
-        names
-            .iter()
-            .find_map(|n| self.0.iter().find_map(|m| m.get(*n)))
+        names.iter().find_map(|n| self.0.iter().find_map(|m| m.get(*n)))
     }
 }
 
@@ -106,9 +104,7 @@ pub fn priority_for(
 fn has_escalation_marker(detail: Option<&str>) -> bool {
     detail.is_some_and(|d| {
         let n = normalize(d);
-        n.contains("escalation critical")
-            || n.contains("eskalation")
-            || n.contains("escalation kritisch")
+        n.contains("escalation critical") || n.contains("eskalation") || n.contains("escalation kritisch")
     })
 }
 
@@ -138,39 +134,20 @@ pub fn from_finalize(
         urgency: f.text(&["urgency"]),
         use_case_detail,
     };
-    build(
-        tenant,
-        call,
-        call_id,
-        facts,
-        CaptureSource::FinalizeTicket,
-        now,
-    )
+    build(tenant, call, call_id, facts, CaptureSource::FinalizeTicket, now)
 }
 
 /// Draft of a case from a `call_analyzed` webhook (summary, custom analysis data, transcript).
-pub fn from_analysis(
-    tenant: &Tenant,
-    call: &Call,
-    call_id: &str,
-    now: DateTime<Utc>,
-) -> ServiceCase {
+pub fn from_analysis(tenant: &Tenant, call: &Call, call_id: &str, now: DateTime<Utc>) -> ServiceCase {
     let empty = Map::new();
     let analysis = call.call_analysis.as_ref();
-    let custom = analysis
-        .and_then(|a| a.custom_analysis_data.as_ref())
-        .unwrap_or(&empty);
+    let custom = analysis.and_then(|a| a.custom_analysis_data.as_ref()).unwrap_or(&empty);
     let collected = call.collected_dynamic_variables.as_ref().unwrap_or(&empty);
     let f = Fields(vec![custom, collected]);
     let summary = analysis.and_then(|a| non_empty(a.call_summary.as_deref()));
     let user_text = call.user_text();
     let description = f
-        .text(&[
-            "problem_description",
-            "description",
-            "beschreibung",
-            "problem",
-        ])
+        .text(&["problem_description", "description", "beschreibung", "problem"])
         .or_else(|| summary.clone())
         .or_else(|| non_empty(Some(&user_text)))
         .unwrap_or_else(|| "Anruf ohne Beschreibung".to_string());
@@ -187,30 +164,15 @@ pub fn from_analysis(
         agent_phone: f.text(&["customer_phone", "callback_number", "callback_phone"]),
         email: f.text(&["customer_email", "caller_email", "email"]),
         location: f.text(&["customer_location", "location", "standort"]),
-        others_affected: f
-            .value(&["others_affected"])
-            .and_then(yes_no)
-            .or(affected_many),
+        others_affected: f.value(&["others_affected"]).and_then(yes_no).or(affected_many),
         problem_since: f.text(&["problem_since"]),
-        flow_category: f.text(&[
-            "use_case_category",
-            "problem_category",
-            "category",
-            "kategorie",
-        ]),
+        flow_category: f.text(&["use_case_category", "problem_category", "category", "kategorie"]),
         escalation: has_escalation_marker(use_case_detail.as_deref())
             || f.value(&["escalation", "eskalation"]).and_then(yes_no) == Some(true),
         urgency: f.text(&["urgency", "priority", "dringlichkeit"]),
         use_case_detail,
     };
-    let mut case = build(
-        tenant,
-        call,
-        call_id,
-        facts,
-        CaptureSource::CallAnalyzed,
-        now,
-    );
+    let mut case = build(tenant, call, call_id, facts, CaptureSource::CallAnalyzed, now);
     case.analysis = Analysis {
         summary,
         sentiment: analysis.and_then(|a| a.user_sentiment.clone()),
@@ -238,10 +200,7 @@ fn build(
     now: DateTime<Utc>,
 ) -> ServiceCase {
     let cfg = &tenant.config;
-    let caller_id = call
-        .customer_number()
-        .filter(|n| !is_withheld(n))
-        .map(str::to_string);
+    let caller_id = call.customer_number().filter(|n| !is_withheld(n)).map(str::to_string);
     let agent_phone = facts
         .agent_phone
         .as_deref()
@@ -275,12 +234,9 @@ fn build(
         facts.urgency.as_deref(),
         facts.escalation,
     );
-    let subject = facts.subject.unwrap_or_else(|| {
-        truncate_chars(
-            facts.description.lines().next().unwrap_or_default(),
-            SUBJECT_CHARS,
-        )
-    });
+    let subject = facts
+        .subject
+        .unwrap_or_else(|| truncate_chars(facts.description.lines().next().unwrap_or_default(), SUBJECT_CHARS));
     let mut case = ServiceCase {
         company_id: cfg.company_id.clone(),
         case_id: Ulid::from_datetime(now.into()).to_string(),
@@ -339,9 +295,7 @@ pub fn subject_line(description: &str) -> String {
     let sentence = first_line
         .match_indices(['.', '!', '?'])
         .map(|(i, _)| i)
-        .find(|&i| {
-            first_line[i + 1..].starts_with(' ') && i > 10 && !is_abbreviation(&first_line[..i])
-        })
+        .find(|&i| first_line[i + 1..].starts_with(' ') && i > 10 && !is_abbreviation(&first_line[..i]))
         .map_or(first_line, |i| &first_line[..i]);
     if sentence.chars().count() <= SUBJECT_CHARS {
         return sentence.to_string();
@@ -377,10 +331,7 @@ fn call_link(call: &Call, call_id: &str) -> CallLink {
 
 /// SLA due dates from the category's hours, counted from creation (when the company tracks SLAs).
 fn apply_sla(tenant: &Tenant, case: &mut ServiceCase) {
-    let category = case
-        .category
-        .as_deref()
-        .and_then(|slug| tenant.category(slug));
+    let category = case.category.as_deref().and_then(|slug| tenant.category(slug));
     let due = |hours: Option<u32>| {
         hours
             .filter(|_| tenant.config.sla_tracking_enabled)
@@ -408,17 +359,12 @@ pub fn merge(
         CaptureSource::FinalizeTicket => {
             merged.subject.clone_from(&incoming.subject);
             merged.description.clone_from(&incoming.description);
-            merged.use_case_category = incoming
-                .use_case_category
-                .clone()
-                .or(merged.use_case_category);
+            merged.use_case_category = incoming.use_case_category.clone().or(merged.use_case_category);
             merged.use_case_detail = incoming.use_case_detail.clone().or(merged.use_case_detail);
             let mut caller = incoming.caller.clone();
             caller.fill_from(&existing.caller);
             merged.caller = caller;
-            if incoming.category.is_some()
-                && incoming.category_match != Some(CategoryMatch::CompanyDefault)
-            {
+            if incoming.category.is_some() && incoming.category_match != Some(CategoryMatch::CompanyDefault) {
                 merged.category.clone_from(&incoming.category);
                 merged.category_match = incoming.category_match;
             }
@@ -434,9 +380,7 @@ pub fn merge(
                 call_id: merged.call.call_id.clone(),
                 ..incoming.call.clone()
             };
-            if merged.category.is_none()
-                || merged.category_match == Some(CategoryMatch::CompanyDefault)
-            {
+            if merged.category.is_none() || merged.category_match == Some(CategoryMatch::CompanyDefault) {
                 merged.category = incoming.category.clone().or(merged.category);
                 merged.category_match = incoming.category_match.or(merged.category_match);
             }
@@ -483,6 +427,7 @@ mod tests {
                     ..Default::default()
                 },
             ],
+            ..Default::default()
         }
     }
 
@@ -547,18 +492,12 @@ mod tests {
         let mut anon = call();
         anon.from_number = Some("anonymous".into());
         let c = from_finalize(&tenant(), &anon, "call_1", &Map::new(), "WLAN weg", now());
-        assert_eq!(
-            (c.caller.phone.as_deref(), c.caller.caller_id.as_deref()),
-            (None, None)
-        );
+        assert_eq!((c.caller.phone.as_deref(), c.caller.caller_id.as_deref()), (None, None));
     }
 
     #[test]
     fn subjects_are_a_first_sentence_cut_at_a_word() {
-        assert_eq!(
-            subject_line("Drucker kaputt. Bitte schnell kommen."),
-            "Drucker kaputt"
-        );
+        assert_eq!(subject_line("Drucker kaputt. Bitte schnell kommen."), "Drucker kaputt");
         assert_eq!(
             subject_line("Der Drucker im 2. OG ist kaputt. Bitte schnell."),
             "Der Drucker im 2. OG ist kaputt"
@@ -567,9 +506,7 @@ mod tests {
         let s = subject_line(long);
         assert!(s.ends_with('…') && s.chars().count() <= 80, "{s}");
         assert!(
-            s.starts_with(
-                "Jonas Weber (Brandt Elektrotechnik GmbH) meldete, dass der Etagendrucker"
-            ),
+            s.starts_with("Jonas Weber (Brandt Elektrotechnik GmbH) meldete, dass der Etagendrucker"),
             "{s}"
         );
         assert_eq!(subject_line("\n  \nWLAN weg\nmehr"), "WLAN weg");

@@ -80,11 +80,7 @@ impl Priority {
     }
 
     pub fn max(self, other: Priority) -> Priority {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
+        if other.rank() > self.rank() { other } else { self }
     }
 }
 
@@ -270,10 +266,7 @@ mod tests {
 
     #[test]
     fn enums_serialise_as_the_original_values() {
-        assert_eq!(
-            serde_json::to_string(&CaseSource::WalkIn).unwrap(),
-            "\"walk-in\""
-        );
+        assert_eq!(serde_json::to_string(&CaseSource::WalkIn).unwrap(), "\"walk-in\"");
         assert_eq!(
             serde_json::to_string(&PhoneSource::CallRecord).unwrap(),
             "\"call_record\""

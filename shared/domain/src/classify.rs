@@ -64,11 +64,7 @@ pub struct CategoryChoice {
 
 /// Chooses a category: the flow-supplied slug first (`other` falls through), then the best
 /// keyword score at or above the category's threshold, then the company default. `None` is fine.
-pub fn choose_category(
-    tenant: &Tenant,
-    flow_slug: Option<&str>,
-    text: &str,
-) -> Option<CategoryChoice> {
+pub fn choose_category(tenant: &Tenant, flow_slug: Option<&str>, text: &str) -> Option<CategoryChoice> {
     let active: Vec<&Category> = tenant.categories.iter().filter(|c| c.active).collect();
     if let Some(slug) = flow_slug
         .map(normalize)
@@ -97,14 +93,11 @@ pub fn choose_category(
             score,
         });
     }
-    active
-        .iter()
-        .find(|c| c.is_default)
-        .map(|c| CategoryChoice {
-            slug: c.slug.clone(),
-            how: CategoryMatch::CompanyDefault,
-            score: 0.0,
-        })
+    active.iter().find(|c| c.is_default).map(|c| CategoryChoice {
+        slug: c.slug.clone(),
+        how: CategoryMatch::CompanyDefault,
+        score: 0.0,
+    })
 }
 
 /// What a call is about, as far as the gateway is concerned.
@@ -254,11 +247,9 @@ pub fn resolve_mode(tenant: &Tenant, explicit_intent: Option<&str>, text: &str) 
 /// Reads an intent value the agent's post-call analysis may carry (German or English).
 pub fn parse_intent(value: &str) -> Option<Intent> {
     match normalize(value).replace(' ', "_").as_str() {
-        "service_desk" | "servicedesk" | "service" | "support" | "ticket" | "incident"
-        | "stoerung" | "stoerungsmeldung" | "problem" => Some(Intent::ServiceDesk),
-        "appointment" | "termin" | "booking" | "buchung" | "terminbuchung" => {
-            Some(Intent::Appointment)
-        }
+        "service_desk" | "servicedesk" | "service" | "support" | "ticket" | "incident" | "stoerung"
+        | "stoerungsmeldung" | "problem" => Some(Intent::ServiceDesk),
+        "appointment" | "termin" | "booking" | "buchung" | "terminbuchung" => Some(Intent::Appointment),
         _ => None,
     }
 }
@@ -287,12 +278,7 @@ mod tests {
                 cat(
                     "network",
                     "Netzwerk & Internet",
-                    &[
-                        ("wlan", 1.0),
-                        ("internet", 1.0),
-                        ("netzwerk", 1.0),
-                        ("vpn", 1.0),
-                    ],
+                    &[("wlan", 1.0), ("internet", 1.0), ("netzwerk", 1.0), ("vpn", 1.0)],
                     false,
                 ),
                 cat(
@@ -315,29 +301,18 @@ mod tests {
                 ),
                 cat("other", "Sonstiges", &[], true),
             ],
+            ..Default::default()
         }
     }
 
     #[test]
     fn keyword_match_types_weigh_differently() {
         let k = Keyword::new("drucker", 1.0);
-        assert_eq!(
-            Normalized::new("Der Drucker streikt").keyword_score(&k),
-            1.0
-        );
-        assert_eq!(
-            Normalized::new("Unser Netzwerkdrucker streikt").keyword_score(&k),
-            0.7
-        );
-        assert_eq!(
-            Normalized::new("Druckerproblem im Büro").keyword_score(&k),
-            0.7
-        );
+        assert_eq!(Normalized::new("Der Drucker streikt").keyword_score(&k), 1.0);
+        assert_eq!(Normalized::new("Unser Netzwerkdrucker streikt").keyword_score(&k), 0.7);
+        assert_eq!(Normalized::new("Druckerproblem im Büro").keyword_score(&k), 0.7);
         assert!((Normalized::new("xdruckerx").keyword_score(&k) - 0.3).abs() < 1e-9);
-        assert_eq!(
-            Normalized::new("Der Bildschirm flackert").keyword_score(&k),
-            0.0
-        );
+        assert_eq!(Normalized::new("Der Bildschirm flackert").keyword_score(&k), 0.0);
         // Short keywords never match as a plain substring.
         assert_eq!(
             Normalized::new("TEAMSITZUNG").keyword_score(&Keyword::new("vpn", 1.0)),
@@ -348,14 +323,8 @@ mod tests {
     #[test]
     fn umlauts_are_folded_on_both_sides() {
         let k = Keyword::new("Störung", 1.0);
-        assert_eq!(
-            Normalized::new("eine STOERUNG im Netz").keyword_score(&k),
-            1.0
-        );
-        assert_eq!(
-            Normalized::new("Netzwerkstörung seit heute").keyword_score(&k),
-            0.7
-        );
+        assert_eq!(Normalized::new("eine STOERUNG im Netz").keyword_score(&k), 1.0);
+        assert_eq!(Normalized::new("Netzwerkstörung seit heute").keyword_score(&k), 0.7);
         let t = it_tenant(GatewayMode::ServiceDesk);
         let choice = choose_category(
             &t,
@@ -364,28 +333,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(choice.slug, "identity");
-        let choice = choose_category(
-            &t,
-            None,
-            "Ich kann mich nicht anmelden, Konto gesperrt, Passwörter?",
-        )
-        .unwrap();
+        let choice = choose_category(&t, None, "Ich kann mich nicht anmelden, Konto gesperrt, Passwörter?").unwrap();
         assert_eq!(choice.slug, "identity");
     }
 
     #[test]
     fn category_from_compound_words() {
         let t = it_tenant(GatewayMode::ServiceDesk);
-        let c = choose_category(
-            &t,
-            None,
-            "Das WLAN-Netz im Büro ist weg, kein Internetzugang",
-        )
-        .unwrap();
-        assert_eq!(
-            (c.slug.as_str(), c.how),
-            ("network", CategoryMatch::Keywords)
-        );
+        let c = choose_category(&t, None, "Das WLAN-Netz im Büro ist weg, kein Internetzugang").unwrap();
+        assert_eq!((c.slug.as_str(), c.how), ("network", CategoryMatch::Keywords));
         let c = choose_category(&t, None, "Der Etagendrucker zeigt Fehler C6000").unwrap();
         assert_eq!(c.slug, "print");
     }
@@ -405,15 +361,9 @@ mod tests {
     fn no_match_uses_the_default_and_none_is_not_an_error() {
         let mut t = it_tenant(GatewayMode::ServiceDesk);
         let c = choose_category(&t, None, "Die Kaffeemaschine ist leer").unwrap();
-        assert_eq!(
-            (c.slug.as_str(), c.how),
-            ("other", CategoryMatch::CompanyDefault)
-        );
+        assert_eq!((c.slug.as_str(), c.how), ("other", CategoryMatch::CompanyDefault));
         t.categories.retain(|c| !c.is_default);
-        assert_eq!(
-            choose_category(&t, None, "Die Kaffeemaschine ist leer"),
-            None
-        );
+        assert_eq!(choose_category(&t, None, "Die Kaffeemaschine ist leer"), None);
     }
 
     #[test]
@@ -443,11 +393,7 @@ mod tests {
             "Guten Tag, ich möchte gern einen Termin für nächste Woche vereinbaren.",
         );
         assert_eq!((d.intent, d.basis), (Intent::Appointment, "keywords"));
-        let d = resolve_mode(
-            &t,
-            None,
-            "Kann ich meinen Beratungstermin am Freitag verschieben?",
-        );
+        let d = resolve_mode(&t, None, "Kann ich meinen Beratungstermin am Freitag verschieben?");
         assert_eq!(d.intent, Intent::Appointment);
     }
 
@@ -459,11 +405,7 @@ mod tests {
         assert_eq!((d.intent, d.basis), (Intent::Appointment, "fallback"));
         // A mixed call below the threshold also falls back.
         t.config.intent_threshold = 0.9;
-        let d = resolve_mode(
-            &t,
-            None,
-            "Ich brauche einen Termin, weil der Drucker kaputt ist",
-        );
+        let d = resolve_mode(&t, None, "Ich brauche einen Termin, weil der Drucker kaputt ist");
         assert_eq!(d.basis, "fallback");
         let d = resolve_mode(&t, Some("Störung"), "Termin Termin Termin");
         assert_eq!((d.intent, d.basis), (Intent::ServiceDesk, "explicit"));
@@ -477,9 +419,6 @@ mod tests {
             Intent::Appointment
         );
         let t = it_tenant(GatewayMode::ServiceDesk);
-        assert_eq!(
-            resolve_mode(&t, None, "Termin buchen").intent,
-            Intent::ServiceDesk
-        );
+        assert_eq!(resolve_mode(&t, None, "Termin buchen").intent, Intent::ServiceDesk);
     }
 }

@@ -48,9 +48,7 @@ impl IngestError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            IngestError::InProgress(_)
-                | IngestError::Enqueue(_)
-                | IngestError::Store(StoreError::Unavailable(_))
+            IngestError::InProgress(_) | IngestError::Enqueue(_) | IngestError::Store(StoreError::Unavailable(_))
         )
     }
 }

@@ -53,12 +53,7 @@ const MONTHS_EN: [&str; 12] = [
 ];
 
 /// Dynamic variables (all strings, as Retell requires) for a call starting at `now`.
-pub fn dynamic_variables(
-    now: DateTime<Utc>,
-    tz: Tz,
-    locale: &str,
-    company_name: Option<&str>,
-) -> Map<String, Value> {
+pub fn dynamic_variables(now: DateTime<Utc>, tz: Tz, locale: &str, company_name: Option<&str>) -> Map<String, Value> {
     let local = now.with_timezone(&tz);
     let german = locale.to_ascii_lowercase().starts_with("de");
     let weekday_idx = local.weekday().num_days_from_monday() as usize;
@@ -67,23 +62,13 @@ pub fn dynamic_variables(
         let wd = WEEKDAYS_DE[weekday_idx];
         (
             wd,
-            format!(
-                "{wd}, {}. {} {}",
-                local.day(),
-                MONTHS_DE[month_idx],
-                local.year()
-            ),
+            format!("{wd}, {}. {} {}", local.day(), MONTHS_DE[month_idx], local.year()),
         )
     } else {
         let wd = WEEKDAYS_EN[weekday_idx];
         (
             wd,
-            format!(
-                "{wd}, {} {}, {}",
-                MONTHS_EN[month_idx],
-                local.day(),
-                local.year()
-            ),
+            format!("{wd}, {} {}, {}", MONTHS_EN[month_idx], local.day(), local.year()),
         )
     };
     let mut vars = json!({
@@ -119,10 +104,7 @@ mod tests {
         assert_eq!(v["current_weekday"], "Sonntag");
         assert_eq!(v["current_date_long"], "Sonntag, 22. November 2026");
         assert_eq!(v["company_name"], "NordIT GmbH");
-        assert!(
-            v.values().all(Value::is_string),
-            "Retell wants strings only"
-        );
+        assert!(v.values().all(Value::is_string), "Retell wants strings only");
     }
 
     #[test]

@@ -19,12 +19,9 @@ use crate::classify::{Intent, resolve_mode};
 use crate::error::{IngestError, StoreError};
 use crate::inbound::dynamic_variables;
 use crate::ports::{
-    CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, EnrichQueue, EnrichRequest,
-    RecordingLinks,
+    CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, EnrichQueue, EnrichRequest, RecordingLinks,
 };
-use crate::retell::payload::{
-    Call, FunctionCall, InboundCall, WebhookEnvelope, parse_json, require, value_text,
-};
+use crate::retell::payload::{Call, FunctionCall, InboundCall, WebhookEnvelope, parse_json, require, value_text};
 use crate::retell::signature;
 use crate::tenant::{RouteKey, Tenant};
 use crate::text::truncate_chars;
@@ -130,21 +127,15 @@ impl Ingest {
     }
 
     /// `POST /webhooks/retell`: lifecycle events and `call_inbound`.
-    pub async fn webhook(
-        &self,
-        body: &[u8],
-        signature: Option<&str>,
-    ) -> Result<WebhookReply, IngestError> {
+    pub async fn webhook(&self, body: &[u8], signature: Option<&str>) -> Result<WebhookReply, IngestError> {
         self.authenticate(body, signature)?;
         let envelope: WebhookEnvelope = parse_json(body)?;
         let event = require(envelope.event.as_deref(), "event")?.to_string();
         if event == "call_inbound" || event == "chat_inbound" {
-            let inbound = envelope.call_inbound.ok_or_else(|| {
-                IngestError::bad_request("call_inbound", "missing required field `call_inbound`")
-            })?;
-            return Ok(WebhookReply::Inbound(
-                self.inbound(&event, inbound, body).await,
-            ));
+            let inbound = envelope
+                .call_inbound
+                .ok_or_else(|| IngestError::bad_request("call_inbound", "missing required field `call_inbound`"))?;
+            return Ok(WebhookReply::Inbound(self.inbound(&event, inbound, body).await));
         }
         if event.starts_with("chat_") {
             return Ok(WebhookReply::Ack(WebhookAck {
@@ -158,13 +149,7 @@ impl Ingest {
             .call
             .ok_or_else(|| IngestError::bad_request("call", "missing required field `call`"))?;
         let call_id = require(call.call_id.as_deref(), "call.call_id")?.to_string();
-        let mut record = self.event_record(
-            &event,
-            &call,
-            &call_id,
-            envelope.transfer_destination.as_ref(),
-            body,
-        );
+        let mut record = self.event_record(&event, &call, &call_id, envelope.transfer_destination.as_ref(), body);
         let ack = |status, ticket_id| {
             WebhookReply::Ack(WebhookAck {
                 status,
@@ -173,18 +158,13 @@ impl Ingest {
                 ticket_id,
             })
         };
-        let Some(tenant) = self
-            .tenant_for(call.agent_id.as_deref(), call.company_number())
-            .await?
-        else {
+        let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
             self.record_unrouted(record, body).await?;
             return Ok(ack(AckStatus::Unrouted, None));
         };
         record.company_id = Some(tenant.company_id().to_string());
         if event == "call_analyzed" {
-            let (status, ticket) = self
-                .capture_analyzed(&tenant, &call, &call_id, record)
-                .await?;
+            let (status, ticket) = self.capture_analyzed(&tenant, &call, &call_id, record).await?;
             return Ok(ack(status, ticket));
         }
         record.outcome = Some("recorded".into());
@@ -193,11 +173,7 @@ impl Ingest {
     }
 
     /// `POST /retell/functions`: custom functions called by the agent during the call.
-    pub async fn function(
-        &self,
-        body: &[u8],
-        signature: Option<&str>,
-    ) -> Result<FinalizeReply, IngestError> {
+    pub async fn function(&self, body: &[u8], signature: Option<&str>) -> Result<FinalizeReply, IngestError> {
         self.authenticate(body, signature)?;
         let request: FunctionCall = parse_json(body)?;
         let name = function_name(require(request.name.as_deref(), "name")?);
@@ -212,10 +188,7 @@ impl Ingest {
         let problem = args.get("problem_description").and_then(value_text);
         let problem = require(problem.as_deref(), "args.problem_description")?;
         let mut record = self.event_record("function:finalize_ticket", &call, &call_id, None, body);
-        let Some(tenant) = self
-            .tenant_for(call.agent_id.as_deref(), call.company_number())
-            .await?
-        else {
+        let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
             self.record_unrouted(record, body).await?;
             return Ok(FinalizeReply {
                 success: false,
@@ -226,14 +199,7 @@ impl Ingest {
         };
         record.company_id = Some(tenant.company_id().to_string());
         record.outcome = Some("captured".into());
-        let draft = capture::from_finalize(
-            &tenant,
-            &call,
-            &call_id,
-            &args,
-            problem,
-            self.ports.clock.now(),
-        );
+        let draft = capture::from_finalize(&tenant, &call, &call_id, &args, problem, self.ports.clock.now());
         let captured = self.capture(&tenant, draft, &record).await?;
         let ticket = captured.case.ticket_ref.clone().unwrap_or_default();
         Ok(FinalizeReply {
@@ -259,24 +225,16 @@ impl Ingest {
     }
 
     /// Company by Retell agent first, else by the company's phone number.
-    async fn tenant_for(
-        &self,
-        agent_id: Option<&str>,
-        number: Option<&str>,
-    ) -> Result<Option<Tenant>, IngestError> {
+    async fn tenant_for(&self, agent_id: Option<&str>, number: Option<&str>) -> Result<Option<Tenant>, IngestError> {
         let config = &self.ports.config;
         let mut company = None;
         if let Some(agent) = agent_id.filter(|a| !a.is_empty()) {
-            company = config
-                .company_for(&RouteKey::Agent(agent.to_string()))
-                .await?;
+            company = config.company_for(&RouteKey::Agent(agent.to_string())).await?;
         }
         if company.is_none()
             && let Some(number) = number.map(str::trim).filter(|n| n.starts_with('+'))
         {
-            company = config
-                .company_for(&RouteKey::Phone(number.to_string()))
-                .await?;
+            company = config.company_for(&RouteKey::Phone(number.to_string())).await?;
         }
         let Some(company) = company else {
             return Ok(None);
@@ -312,15 +270,9 @@ impl Ingest {
                 .iter()
                 .find_map(|k| c.get(*k).and_then(value_text))
         });
-        let summary = analysis
-            .and_then(|a| a.call_summary.clone())
-            .unwrap_or_default();
+        let summary = analysis.and_then(|a| a.call_summary.clone()).unwrap_or_default();
         let user_text = call.user_text();
-        let decision = resolve_mode(
-            tenant,
-            explicit_intent.as_deref(),
-            &format!("{user_text}\n{summary}"),
-        );
+        let decision = resolve_mode(tenant, explicit_intent.as_deref(), &format!("{user_text}\n{summary}"));
         if decision.intent == Intent::Appointment {
             record.outcome = Some(format!(
                 "appointment mode ({}, confidence {:.2})",
@@ -330,17 +282,10 @@ impl Ingest {
             return Ok((AckStatus::Acknowledged, None));
         }
         let voicemail = analysis.and_then(|a| a.in_voicemail) == Some(true);
-        let nothing_said = user_text.trim().is_empty()
-            && summary.trim().is_empty()
-            && custom.is_none_or(Map::is_empty);
+        let nothing_said = user_text.trim().is_empty() && summary.trim().is_empty() && custom.is_none_or(Map::is_empty);
         if voicemail || nothing_said {
             // No conversation, so no ticket, unless the agent already opened one during the call.
-            if let Some(existing) = self
-                .ports
-                .cases
-                .get_case(tenant.company_id(), call_id)
-                .await?
-            {
+            if let Some(existing) = self.ports.cases.get_case(tenant.company_id(), call_id).await? {
                 return Ok((AckStatus::Duplicate, existing.ticket_ref));
             }
             record.outcome = Some(
@@ -381,9 +326,7 @@ impl Ingest {
                     status: AckStatus::Captured,
                 });
             }
-            CreateOutcome::Exists(existing) => {
-                self.complete(tenant, *existing, &draft, record).await?
-            }
+            CreateOutcome::Exists(existing) => self.complete(tenant, *existing, &draft, record).await?,
         };
         if case.is_handed_off() {
             return Ok(Captured { case, status });
@@ -403,10 +346,7 @@ impl Ingest {
         }
         // Either someone finished the hand-off meanwhile, or it is still in flight.
         match cases.get_case(&case.company_id, &case.call_id).await? {
-            Some(fresh) if fresh.is_handed_off() => Ok(Captured {
-                case: fresh,
-                status,
-            }),
+            Some(fresh) if fresh.is_handed_off() => Ok(Captured { case: fresh, status }),
             _ => Err(IngestError::InProgress(case.call_id)),
         }
     }
@@ -421,9 +361,7 @@ impl Ingest {
     ) -> Result<(ServiceCase, AckStatus), IngestError> {
         let cases = &self.ports.cases;
         for _ in 0..MERGE_ATTEMPTS {
-            let Some(mut merged) =
-                capture::merge(tenant, &existing, incoming, self.ports.clock.now())
-            else {
+            let Some(mut merged) = capture::merge(tenant, &existing, incoming, self.ports.clock.now()) else {
                 return Ok((existing, AckStatus::Duplicate));
             };
             if cases.update_content(&merged, existing.version).await? {
@@ -436,19 +374,13 @@ impl Ingest {
             existing = cases
                 .get_case(&existing.company_id, &existing.call_id)
                 .await?
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("case for call {} vanished", existing.call_id))
-                })?;
+                .ok_or_else(|| StoreError::Corrupt(format!("case for call {} vanished", existing.call_id)))?;
         }
         Err(IngestError::InProgress(existing.call_id))
     }
 
     /// Ticket number, enrich message, then the mark that both happened. The caller holds the lease.
-    async fn hand_off(
-        &self,
-        tenant: &Tenant,
-        mut case: ServiceCase,
-    ) -> Result<ServiceCase, IngestError> {
+    async fn hand_off(&self, tenant: &Tenant, mut case: ServiceCase) -> Result<ServiceCase, IngestError> {
         let cases = &self.ports.cases;
         let year = case.created_at.with_timezone(&tenant.config.tz()).year();
         let number = cases.next_ticket_number(&case.company_id, year).await?;
@@ -458,10 +390,7 @@ impl Ingest {
             call_id: case.call_id.clone(),
             case_id: case.case_id.clone(),
         };
-        let delay = tenant
-            .config
-            .enrichment_delay_seconds
-            .min(MAX_DELAY_SECONDS);
+        let delay = tenant.config.enrichment_delay_seconds.min(MAX_DELAY_SECONDS);
         if let Err(err) = self.ports.queue.enqueue(&request, delay).await {
             if let Err(release) = cases.release_handoff(&case.company_id, &case.call_id).await {
                 tracing::warn!(error = %release, "could not release the hand-off lease; a retry waits for it to expire");
@@ -492,9 +421,7 @@ impl Ingest {
         };
         let now = self.ports.clock.now();
         let vars = match &tenant {
-            Some(t) => {
-                dynamic_variables(now, t.config.tz(), &t.config.locale, Some(&t.config.name))
-            }
+            Some(t) => dynamic_variables(now, t.config.tz(), &t.config.locale, Some(&t.config.name)),
             None => dynamic_variables(now, chrono_tz::Europe::Berlin, "de-DE", None),
         };
         if let Some(call_id) = inbound.call_id.as_deref().filter(|c| !c.is_empty()) {
@@ -507,14 +434,7 @@ impl Ingest {
             };
             let mut record = self.event_record(event, &call, call_id, None, body);
             record.company_id = tenant.as_ref().map(|t| t.company_id().to_string());
-            record.outcome = Some(
-                if tenant.is_some() {
-                    "answered"
-                } else {
-                    "unrouted"
-                }
-                .into(),
-            );
+            record.outcome = Some(if tenant.is_some() { "answered" } else { "unrouted" }.into());
             if let Err(err) = self.ports.cases.record_event(&record).await {
                 tracing::warn!(error = %err, "could not record call_inbound");
             }
@@ -559,9 +479,7 @@ impl Ingest {
                 recording_url: call.recording_url.clone(),
                 recording_multi_channel_url: call.recording_multi_channel_url.clone(),
                 scrubbed_recording_url: call.scrubbed_recording_url.clone(),
-                scrubbed_recording_multi_channel_url: call
-                    .scrubbed_recording_multi_channel_url
-                    .clone(),
+                scrubbed_recording_multi_channel_url: call.scrubbed_recording_multi_channel_url.clone(),
             },
             body_bytes: body.len(),
             body_sha256: hex::encode(Sha256::digest(body)),
@@ -578,11 +496,7 @@ impl Ingest {
 /// Retell tool names may carry a version suffix (`finalize_ticket_v3`); the original stripped it.
 fn function_name(name: &str) -> &str {
     match name.rsplit_once("_v") {
-        Some((base, version))
-            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            base
-        }
+        Some((base, version)) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => base,
         _ => name,
     }
 }

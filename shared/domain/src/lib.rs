@@ -9,10 +9,13 @@ pub mod error;
 pub mod inbound;
 pub mod ingest;
 pub mod memory;
+pub mod output;
 pub mod phone;
 pub mod ports;
 pub mod problem_since;
 pub mod retell;
+pub mod ssrf;
+pub mod template;
 pub mod tenant;
 pub mod text;
 

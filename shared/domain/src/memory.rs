@@ -9,9 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::case::ServiceCase;
 use crate::error::StoreError;
-use crate::ports::{
-    CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, EnrichQueue, EnrichRequest,
-};
+use crate::ports::{CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, EnrichQueue, EnrichRequest};
 use crate::tenant::{RouteKey, Tenant};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -38,11 +36,7 @@ fn event_key(e: &CallEvent) -> EventKey {
 
 #[async_trait]
 impl CaseStore for MemoryCaseStore {
-    async fn create_case(
-        &self,
-        case: &ServiceCase,
-        event: &CallEvent,
-    ) -> Result<CreateOutcome, StoreError> {
+    async fn create_case(&self, case: &ServiceCase, event: &CallEvent) -> Result<CreateOutcome, StoreError> {
         let mut cases = lock(&self.cases);
         let key = (case.company_id.clone(), case.call_id.clone());
         if let Some(existing) = cases.get(&key) {
@@ -58,11 +52,7 @@ impl CaseStore for MemoryCaseStore {
         Ok(())
     }
 
-    async fn update_content(
-        &self,
-        case: &ServiceCase,
-        expected_version: u64,
-    ) -> Result<bool, StoreError> {
+    async fn update_content(&self, case: &ServiceCase, expected_version: u64) -> Result<bool, StoreError> {
         let mut cases = lock(&self.cases);
         let Some(stored) = cases.get_mut(&(case.company_id.clone(), case.call_id.clone())) else {
             return Ok(false);
@@ -70,11 +60,8 @@ impl CaseStore for MemoryCaseStore {
         if stored.version != expected_version {
             return Ok(false);
         }
-        let (ticket_ref, enqueued_at, lease) = (
-            stored.ticket_ref.take(),
-            stored.enqueued_at,
-            stored.handoff_lease_until,
-        );
+        let (ticket_ref, enqueued_at, lease) =
+            (stored.ticket_ref.take(), stored.enqueued_at, stored.handoff_lease_until);
         *stored = case.clone();
         stored.ticket_ref = ticket_ref;
         stored.enqueued_at = enqueued_at;
@@ -131,11 +118,7 @@ impl CaseStore for MemoryCaseStore {
         Ok(())
     }
 
-    async fn get_case(
-        &self,
-        company_id: &str,
-        call_id: &str,
-    ) -> Result<Option<ServiceCase>, StoreError> {
+    async fn get_case(&self, company_id: &str, call_id: &str) -> Result<Option<ServiceCase>, StoreError> {
         Ok(lock(&self.cases)
             .get(&(company_id.to_string(), call_id.to_string()))
             .cloned())
@@ -149,11 +132,7 @@ impl CaseStore for MemoryCaseStore {
             .collect())
     }
 
-    async fn list_events(
-        &self,
-        company_id: Option<&str>,
-        call_id: &str,
-    ) -> Result<Vec<CallEvent>, StoreError> {
+    async fn list_events(&self, company_id: Option<&str>, call_id: &str) -> Result<Vec<CallEvent>, StoreError> {
         Ok(lock(&self.events)
             .values()
             .filter(|e| e.company_id.as_deref() == company_id && e.call_id == call_id)

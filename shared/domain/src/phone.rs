@@ -46,22 +46,10 @@ mod tests {
 
     #[test]
     fn normalises_german_numbers() {
-        assert_eq!(
-            to_e164("0511 87654321", "DE").as_deref(),
-            Some("+4951187654321")
-        );
-        assert_eq!(
-            to_e164("+49 511 87654321", "DE").as_deref(),
-            Some("+4951187654321")
-        );
-        assert_eq!(
-            to_e164("0049 511 87654321", "DE").as_deref(),
-            Some("+4951187654321")
-        );
-        assert_eq!(
-            to_e164("(0511) 876-543-21", "de").as_deref(),
-            Some("+4951187654321")
-        );
+        assert_eq!(to_e164("0511 87654321", "DE").as_deref(), Some("+4951187654321"));
+        assert_eq!(to_e164("+49 511 87654321", "DE").as_deref(), Some("+4951187654321"));
+        assert_eq!(to_e164("0049 511 87654321", "DE").as_deref(), Some("+4951187654321"));
+        assert_eq!(to_e164("(0511) 876-543-21", "de").as_deref(), Some("+4951187654321"));
     }
 
     #[test]

@@ -96,20 +96,12 @@ pub enum CreateOutcome {
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Atomically writes the case (only if the call has none yet) together with its call event.
-    async fn create_case(
-        &self,
-        case: &ServiceCase,
-        event: &CallEvent,
-    ) -> Result<CreateOutcome, StoreError>;
+    async fn create_case(&self, case: &ServiceCase, event: &CallEvent) -> Result<CreateOutcome, StoreError>;
     /// Writes a call event (idempotent per call, type and discriminator).
     async fn record_event(&self, event: &CallEvent) -> Result<(), StoreError>;
     /// Writes the content of a case if its stored version is still `expected_version`
     /// (hand-off fields are left alone). `false` when someone else changed it first.
-    async fn update_content(
-        &self,
-        case: &ServiceCase,
-        expected_version: u64,
-    ) -> Result<bool, StoreError>;
+    async fn update_content(&self, case: &ServiceCase, expected_version: u64) -> Result<bool, StoreError>;
     /// Takes the hand-off lease if the case is not handed off and no lease is active at `now_ms`.
     async fn claim_handoff(
         &self,
@@ -130,18 +122,10 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Gives the lease back early (after a failed enqueue) so a retry need not wait for it.
     async fn release_handoff(&self, company_id: &str, call_id: &str) -> Result<(), StoreError>;
-    async fn get_case(
-        &self,
-        company_id: &str,
-        call_id: &str,
-    ) -> Result<Option<ServiceCase>, StoreError>;
+    async fn get_case(&self, company_id: &str, call_id: &str) -> Result<Option<ServiceCase>, StoreError>;
     async fn list_cases(&self, company_id: &str) -> Result<Vec<ServiceCase>, StoreError>;
     /// Events of a call; `company_id = None` reads the unrouted ones.
-    async fn list_events(
-        &self,
-        company_id: Option<&str>,
-        call_id: &str,
-    ) -> Result<Vec<CallEvent>, StoreError>;
+    async fn list_events(&self, company_id: Option<&str>, call_id: &str) -> Result<Vec<CallEvent>, StoreError>;
 }
 
 /// Routes and tenant configuration (read side).

@@ -75,10 +75,7 @@ fn clock_time(words: &[&str], now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc
     let (hour, minute) = match uhr {
         Some(i) if i >= 1 => {
             let h = words[i - 1].parse::<u32>().ok()?;
-            let m = words
-                .get(i + 1)
-                .and_then(|w| w.parse::<u32>().ok())
-                .unwrap_or(0);
+            let m = words.get(i + 1).and_then(|w| w.parse::<u32>().ok()).unwrap_or(0);
             (h, m)
         }
         _ => {
@@ -117,24 +114,15 @@ fn day_reference(words: &[&str], now: DateTime<Utc>, tz: Tz) -> Option<DateTime<
         return to_utc(tz, date.and_time(part.unwrap_or(NaiveTime::MIN)));
     }
     if words.contains(&"wochenende") || words.contains(&"weekend") {
-        let back =
-            (today.weekday().num_days_from_monday() + 7 - Weekday::Sat.num_days_from_monday()) % 7;
+        let back = (today.weekday().num_days_from_monday() + 7 - Weekday::Sat.num_days_from_monday()) % 7;
         let back = if back == 0 { 7 } else { back };
-        return to_utc(
-            tz,
-            (today - Duration::days(back as i64)).and_time(NaiveTime::MIN),
-        );
+        return to_utc(tz, (today - Duration::days(back as i64)).and_time(NaiveTime::MIN));
     }
-    if words
-        .iter()
-        .any(|w| *w == "letzter" || *w == "letzte" || *w == "last")
-        && words.contains(&"woche")
-    {
+    if words.iter().any(|w| *w == "letzter" || *w == "letzte" || *w == "last") && words.contains(&"woche") {
         return Some(now - Duration::weeks(1));
     }
     // "seit heute früh" without "heute": a bare part of the day means today.
-    part.and_then(|t| to_utc(tz, today.and_time(t)))
-        .map(|at| at.min(now))
+    part.and_then(|t| to_utc(tz, today.and_time(t))).map(|at| at.min(now))
 }
 
 fn day_offset(words: &[&str]) -> Option<i64> {
@@ -175,9 +163,7 @@ fn weekday(word: &str) -> Option<Weekday> {
 }
 
 fn to_utc(tz: Tz, local: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
+    tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -199,19 +185,10 @@ mod tests {
 
     #[test]
     fn parts_of_the_day() {
-        assert_eq!(
-            resolve("seit heute früh", now(), Berlin),
-            Some(berlin(18, 8, 0))
-        );
-        assert_eq!(
-            resolve("Seit gestern Abend", now(), Berlin),
-            Some(berlin(17, 18, 0))
-        );
+        assert_eq!(resolve("seit heute früh", now(), Berlin), Some(berlin(18, 8, 0)));
+        assert_eq!(resolve("Seit gestern Abend", now(), Berlin), Some(berlin(17, 18, 0)));
         assert_eq!(resolve("vorgestern", now(), Berlin), Some(berlin(16, 0, 0)));
-        assert_eq!(
-            resolve("heute morgen", now(), Berlin),
-            Some(berlin(18, 8, 0))
-        );
+        assert_eq!(resolve("heute morgen", now(), Berlin), Some(berlin(18, 8, 0)));
     }
 
     #[test]
@@ -224,40 +201,19 @@ mod tests {
             resolve("seit einer halben Stunde", now(), Berlin),
             Some(now() - Duration::minutes(30))
         );
-        assert_eq!(
-            resolve("seit 3 Tagen", now(), Berlin),
-            Some(now() - Duration::days(3))
-        );
-        assert_eq!(
-            resolve("2 hours ago", now(), Berlin),
-            Some(now() - Duration::hours(2))
-        );
+        assert_eq!(resolve("seit 3 Tagen", now(), Berlin), Some(now() - Duration::days(3)));
+        assert_eq!(resolve("2 hours ago", now(), Berlin), Some(now() - Duration::hours(2)));
     }
 
     #[test]
     fn clock_times_and_weekdays() {
-        assert_eq!(
-            resolve("seit 10 Uhr", now(), Berlin),
-            Some(berlin(18, 10, 0))
-        );
+        assert_eq!(resolve("seit 10 Uhr", now(), Berlin), Some(berlin(18, 10, 0)));
         assert_eq!(resolve("seit 9:30", now(), Berlin), Some(berlin(18, 9, 30)));
         // 16:00 is still ahead today, so it was yesterday.
-        assert_eq!(
-            resolve("seit 16 Uhr", now(), Berlin),
-            Some(berlin(17, 16, 0))
-        );
-        assert_eq!(
-            resolve("seit Montag", now(), Berlin),
-            Some(berlin(16, 0, 0))
-        );
-        assert_eq!(
-            resolve("seit Mittwoch", now(), Berlin),
-            Some(berlin(11, 0, 0))
-        );
-        assert_eq!(
-            resolve("seit dem Wochenende", now(), Berlin),
-            Some(berlin(14, 0, 0))
-        );
+        assert_eq!(resolve("seit 16 Uhr", now(), Berlin), Some(berlin(17, 16, 0)));
+        assert_eq!(resolve("seit Montag", now(), Berlin), Some(berlin(16, 0, 0)));
+        assert_eq!(resolve("seit Mittwoch", now(), Berlin), Some(berlin(11, 0, 0)));
+        assert_eq!(resolve("seit dem Wochenende", now(), Berlin), Some(berlin(14, 0, 0)));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::case::{CaseType, Priority};
+use crate::output::{OutputConfig, Preset};
 
 /// How a company's calls are handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -28,7 +29,7 @@ pub enum FallbackMode {
 
 /// One company's gateway configuration (one source of truth, read by every function).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CompanyConfig {
     pub company_id: String,
     pub name: String,
@@ -83,6 +84,7 @@ impl CompanyConfig {
 
 /// An intent keyword with its weight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Keyword {
     pub term: String,
     /// Defaults to max(0.3, length / 10) like the original classifier.
@@ -106,7 +108,7 @@ impl Keyword {
 
 /// A service-case category of one company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Category {
     pub slug: String,
     pub name: String,
@@ -147,6 +149,8 @@ impl Default for Category {
 pub struct Tenant {
     pub config: CompanyConfig,
     pub categories: Vec<Category>,
+    pub outputs: Vec<OutputConfig>,
+    pub presets: Vec<Preset>,
 }
 
 impl Tenant {
@@ -169,18 +173,24 @@ pub enum RouteKey {
     Phone(String),
 }
 
-/// A tenant as operators write it: company settings, routes and categories in one document.
+/// A tenant as operators write it (YAML or JSON): company settings, routes, categories, output
+/// configurations and the company's own webhook presets, in one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TenantSpec {
     pub company: CompanyConfig,
     #[serde(default)]
     pub routes: Routes,
     #[serde(default)]
     pub categories: Vec<Category>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presets: Vec<Preset>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Routes {
     /// Retell `agent_id`s answering for this company.
     pub agents: Vec<String>,
@@ -193,6 +203,8 @@ impl TenantSpec {
         Tenant {
             config: self.company.clone(),
             categories: self.categories.clone(),
+            outputs: self.outputs.clone(),
+            presets: self.presets.clone(),
         }
     }
 

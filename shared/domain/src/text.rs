@@ -45,9 +45,7 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 
 /// Trims and turns an empty string into `None`.
 pub fn non_empty(s: Option<&str>) -> Option<String> {
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 #[cfg(test)]

@@ -28,9 +28,7 @@ fn world() -> World {
     let cases = Arc::new(MemoryCaseStore::default());
     let config = Arc::new(MemoryConfigStore::default());
     let queue = Arc::new(MemoryQueue::default());
-    let clock = Arc::new(FixedClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 18, 13, 5, 0).unwrap(),
-    ));
+    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 18, 13, 5, 0).unwrap()));
     let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
     for route in spec.route_keys() {
         config.put_route(route, &spec.company.company_id);
@@ -53,23 +51,15 @@ fn world() -> World {
 
 impl World {
     fn sign(&self, body: &str) -> String {
-        signature::sign(
-            KEY,
-            body.as_bytes(),
-            self.clock.now().timestamp_millis() as u64,
-        )
+        signature::sign(KEY, body.as_bytes(), self.clock.now().timestamp_millis() as u64)
     }
 
     async fn webhook(&self, body: &str) -> Result<WebhookReply, IngestError> {
-        self.ingest
-            .webhook(body.as_bytes(), Some(&self.sign(body)))
-            .await
+        self.ingest.webhook(body.as_bytes(), Some(&self.sign(body))).await
     }
 
     async fn function(&self, body: &str) -> Result<FinalizeReply, IngestError> {
-        self.ingest
-            .function(body.as_bytes(), Some(&self.sign(body)))
-            .await
+        self.ingest.function(body.as_bytes(), Some(&self.sign(body))).await
     }
 
     async fn ack(&self, body: &str) -> WebhookAck {
@@ -104,11 +94,7 @@ async fn call_analyzed_captures_a_complete_case_and_enqueues_it_delayed() {
         Some("print"),
         "flow slug 'drucker' names the print category"
     );
-    assert_eq!(
-        c.priority,
-        Priority::High,
-        "urgency 'hoch' and six affected users"
-    );
+    assert_eq!(c.priority, Priority::High, "urgency 'hoch' and six affected users");
     assert_eq!(c.caller.caller_id.as_deref(), Some("+4951187654321"));
     assert!(c.analysis.summary.as_deref().unwrap().contains("Kyocera"));
     assert_eq!(c.analysis.sentiment.as_deref(), Some("Neutral"));
@@ -124,11 +110,7 @@ async fn call_analyzed_captures_a_complete_case_and_enqueues_it_delayed() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].1, 90);
     assert_eq!(sent[0].0.case_id, c.case_id);
-    let events = w
-        .cases
-        .list_events(Some("nordit-hannover"), CALL_ID)
-        .await
-        .unwrap();
+    let events = w.cases.list_events(Some("nordit-hannover"), CALL_ID).await.unwrap();
     assert_eq!(events.len(), 1);
     assert!(
         events[0]
@@ -159,17 +141,12 @@ async fn every_lifecycle_event_is_recorded_once_per_kind() {
         "transfer_ended",
         "some_future_event",
     ] {
-        let body = with_event(
-            include_str!("../../../../events/retell/call_started.json"),
-            |v| v["event"] = json!(kind),
-        );
+        let body = with_event(include_str!("../../../../events/retell/call_started.json"), |v| {
+            v["event"] = json!(kind)
+        });
         assert_eq!(w.ack(&body).await.status, AckStatus::Recorded, "{kind}");
     }
-    let events = w
-        .cases
-        .list_events(Some("nordit-hannover"), CALL_ID)
-        .await
-        .unwrap();
+    let events = w.cases.list_events(Some("nordit-hannover"), CALL_ID).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
     for kind in [
         "call_started",
@@ -208,10 +185,7 @@ async fn finalize_ticket_answers_with_the_reference_in_german() {
     assert!(!reply.idempotent);
     let c = &w.cases_of("nordit-hannover").await[0];
     assert_eq!(c.caller.name.as_deref(), Some("Jonas Weber"));
-    assert_eq!(
-        c.caller.company.as_deref(),
-        Some("Brandt Elektrotechnik GmbH")
-    );
+    assert_eq!(c.caller.company.as_deref(), Some("Brandt Elektrotechnik GmbH"));
     assert_eq!(c.caller.phone.as_deref(), Some("+4951187654321"));
     assert_eq!(c.caller.location.as_deref(), Some("Hannover, 2. OG"));
     assert_eq!(c.caller.others_affected, Some(true));
@@ -246,15 +220,8 @@ async fn finalize_then_call_analyzed_makes_one_case_holding_both() {
     );
     assert!(c.analysis.summary.is_some(), "the analysis was added");
     assert_eq!(c.transcript.len(), 9);
-    assert_eq!(
-        c.caller.email.as_deref(),
-        Some("j.weber@brandt-elektro.example")
-    );
-    assert_eq!(
-        w.queue.sent().len(),
-        1,
-        "the second path does not enqueue again"
-    );
+    assert_eq!(c.caller.email.as_deref(), Some("j.weber@brandt-elektro.example"));
+    assert_eq!(w.queue.sent().len(), 1, "the second path does not enqueue again");
     assert_eq!(w.ack(ANALYZED).await.status, AckStatus::Duplicate);
 }
 
@@ -297,15 +264,8 @@ async fn failed_enqueue_answers_retryable_and_the_retry_enqueues_once() {
     let w = world();
     w.queue.fail_next(1);
     let err = w.webhook(ANALYZED).await.unwrap_err();
-    assert!(
-        matches!(err, IngestError::Enqueue(_)) && err.is_retryable(),
-        "{err:?}"
-    );
-    assert_eq!(
-        w.cases_of("nordit-hannover").await.len(),
-        1,
-        "the case is kept"
-    );
+    assert!(matches!(err, IngestError::Enqueue(_)) && err.is_retryable(), "{err:?}");
+    assert_eq!(w.cases_of("nordit-hannover").await.len(), 1, "the case is kept");
     assert!(w.queue.sent().is_empty());
     // Retell retries right away: the lease was released, so the retry finishes the hand-off.
     let ack = w.ack(ANALYZED).await;
@@ -314,11 +274,7 @@ async fn failed_enqueue_answers_retryable_and_the_retry_enqueues_once() {
     assert_eq!(w.queue.sent().len(), 1);
     assert_eq!(w.cases_of("nordit-hannover").await.len(), 1);
     w.ack(ANALYZED).await;
-    assert_eq!(
-        w.queue.sent().len(),
-        1,
-        "a further retry does not enqueue again"
-    );
+    assert_eq!(w.queue.sent().len(), 1, "a further retry does not enqueue again");
 }
 
 #[tokio::test]
@@ -327,12 +283,7 @@ async fn an_abandoned_hand_off_is_finished_by_a_retry_after_the_lease() {
     // Simulate a request that wrote the case and died before enqueueing (lease still held).
     let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
     let call: crate::retell::payload::WebhookEnvelope = serde_json::from_str(ANALYZED).unwrap();
-    let mut draft = capture::from_analysis(
-        &spec.tenant(),
-        call.call.as_ref().unwrap(),
-        CALL_ID,
-        w.clock.now(),
-    );
+    let mut draft = capture::from_analysis(&spec.tenant(), call.call.as_ref().unwrap(), CALL_ID, w.clock.now());
     draft.handoff_lease_until = (w.clock.now() + Duration::seconds(15)).timestamp_millis();
     let record = w.ingest.event_record(
         "call_analyzed",
@@ -355,16 +306,13 @@ async fn tenant_is_resolved_by_agent_then_by_called_number() {
     let w = world();
     let by_number = with_event(ANALYZED, |v| v["call"]["agent_id"] = json!("agent_unknown"));
     assert_eq!(w.ack(&by_number).await.status, AckStatus::Captured);
-    let outbound = with_event(
-        include_str!("../../../../events/retell/call_started.json"),
-        |v| {
-            v["call"]["agent_id"] = json!("agent_unknown");
-            v["call"]["direction"] = json!("outbound");
-            v["call"]["from_number"] = json!("+4951112345670");
-            v["call"]["to_number"] = json!("+4917612345678");
-            v["call"]["call_id"] = json!("call_outbound");
-        },
-    );
+    let outbound = with_event(include_str!("../../../../events/retell/call_started.json"), |v| {
+        v["call"]["agent_id"] = json!("agent_unknown");
+        v["call"]["direction"] = json!("outbound");
+        v["call"]["from_number"] = json!("+4951112345670");
+        v["call"]["to_number"] = json!("+4917612345678");
+        v["call"]["call_id"] = json!("call_outbound");
+    });
     assert_eq!(
         w.ack(&outbound).await.status,
         AckStatus::Recorded,
@@ -419,25 +367,15 @@ async fn call_inbound_answers_with_date_variables_and_the_company_name() {
     assert_eq!(vars["current_date"], "2026-11-18");
     assert_eq!(vars["current_time"], "14:05");
     assert_eq!(vars["current_weekday"], "Mittwoch");
-    let unknown = with_event(
-        include_str!("../../../../events/retell/call_inbound.json"),
-        |v| {
-            v["call_inbound"]["agent_id"] = json!("agent_nobody");
-            v["call_inbound"]["to_number"] = json!("+4930999999");
-        },
-    );
+    let unknown = with_event(include_str!("../../../../events/retell/call_inbound.json"), |v| {
+        v["call_inbound"]["agent_id"] = json!("agent_nobody");
+        v["call_inbound"]["to_number"] = json!("+4930999999");
+    });
     let WebhookReply::Inbound(v) = w.webhook(&unknown).await.unwrap() else {
         panic!()
     };
-    assert!(
-        v["call_inbound"]["dynamic_variables"]
-            .get("company_name")
-            .is_none()
-    );
-    assert_eq!(
-        v["call_inbound"]["dynamic_variables"]["current_date"],
-        "2026-11-18"
-    );
+    assert!(v["call_inbound"]["dynamic_variables"].get("company_name").is_none());
+    assert_eq!(v["call_inbound"]["dynamic_variables"]["current_date"], "2026-11-18");
 }
 
 #[tokio::test]
@@ -453,9 +391,9 @@ async fn appointment_and_hybrid_modes() {
     w.config.put_tenant(tenant);
     let booking = with_event(ANALYZED, |v| {
         v["call"]["call_id"] = json!("call_booking");
-        v["call"]["transcript_object"] = json!([{"role": "user", "content": "Ich möchte einen Termin für nächste Woche vereinbaren."}]);
-        v["call"]["call_analysis"] =
-            json!({"call_summary": "Der Anrufer möchte einen Beratungstermin buchen."});
+        v["call"]["transcript_object"] =
+            json!([{"role": "user", "content": "Ich möchte einen Termin für nächste Woche vereinbaren."}]);
+        v["call"]["call_analysis"] = json!({"call_summary": "Der Anrufer möchte einen Beratungstermin buchen."});
     });
     assert_eq!(w.ack(&booking).await.status, AckStatus::Acknowledged);
     let outage = with_event(ANALYZED, |v| v["call"]["call_id"] = json!("call_outage"));
@@ -472,9 +410,7 @@ async fn appointment_and_hybrid_modes() {
 #[tokio::test]
 async fn voicemail_makes_no_case() {
     let w = world();
-    let body = with_event(ANALYZED, |v| {
-        v["call"]["call_analysis"]["in_voicemail"] = json!(true)
-    });
+    let body = with_event(ANALYZED, |v| v["call"]["call_analysis"]["in_voicemail"] = json!(true));
     assert_eq!(w.ack(&body).await.status, AckStatus::Recorded);
     assert!(w.cases_of("nordit-hannover").await.is_empty());
 }
@@ -485,14 +421,8 @@ async fn bad_requests_name_the_problem() {
     let cases: [(&str, &str); 5] = [
         (r#"{"call":{"call_id":"x"}}"#, "event"),
         (r#"{"event":"call_ended"}"#, "call"),
-        (
-            r#"{"event":"call_ended","call":{"agent_id":"a"}}"#,
-            "call.call_id",
-        ),
-        (
-            r#"{"event":"call_ended","call":{"call_id":7}}"#,
-            "call.call_id",
-        ),
+        (r#"{"event":"call_ended","call":{"agent_id":"a"}}"#, "call.call_id"),
+        (r#"{"event":"call_ended","call":{"call_id":7}}"#, "call.call_id"),
         ("{oops", "body"),
     ];
     for (body, field) in cases {
@@ -502,18 +432,13 @@ async fn bad_requests_name_the_problem() {
         }
     }
     let no_description = with_event(FINALIZE, |v| {
-        v["args"]
-            .as_object_mut()
-            .unwrap()
-            .remove("problem_description");
+        v["args"].as_object_mut().unwrap().remove("problem_description");
     });
     assert!(
         matches!(w.function(&no_description).await, Err(IngestError::BadRequest { ref field, .. }) if field == "args.problem_description")
     );
     let unknown = with_event(FINALIZE, |v| v["name"] = json!("book_appointment"));
-    assert!(
-        matches!(w.function(&unknown).await, Err(IngestError::UnknownFunction(ref n)) if n == "book_appointment")
-    );
+    assert!(matches!(w.function(&unknown).await, Err(IngestError::UnknownFunction(ref n)) if n == "book_appointment"));
     let versioned = with_event(FINALIZE, |v| v["name"] = json!("finalize_ticket_v3"));
     assert!(w.function(&versioned).await.unwrap().success);
 }
@@ -529,15 +454,8 @@ async fn signatures_and_size_are_checked_before_anything_else() {
         Some(stale),
         Some(signature::sign("other", ANALYZED.as_bytes(), now)),
     ] {
-        let err = w
-            .ingest
-            .webhook(ANALYZED.as_bytes(), sig.as_deref())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, IngestError::Unauthorized(_)),
-            "{sig:?}: {err:?}"
-        );
+        let err = w.ingest.webhook(ANALYZED.as_bytes(), sig.as_deref()).await.unwrap_err();
+        assert!(matches!(err, IngestError::Unauthorized(_)), "{sig:?}: {err:?}");
         let err = w
             .ingest
             .function(FINALIZE.as_bytes(), sig.as_deref())
@@ -580,10 +498,10 @@ async fn a_second_company_sees_nothing_of_the_first() {
             ..Default::default()
         },
         categories: vec![],
+        ..Default::default()
     };
     w.config.put_tenant(other);
-    w.config
-        .put_route(RouteKey::Agent("agent_berg".into()), "kanzlei-berg");
+    w.config.put_route(RouteKey::Agent("agent_berg".into()), "kanzlei-berg");
     w.ack(ANALYZED).await;
     let berg_call = with_event(ANALYZED, |v| {
         v["call"]["agent_id"] = json!("agent_berg");
@@ -598,13 +516,7 @@ async fn a_second_company_sees_nothing_of_the_first() {
     let berg = w.cases_of("kanzlei-berg").await;
     assert_eq!(berg.len(), 1);
     assert_eq!(berg[0].call_id, "call_berg_1");
-    assert!(
-        w.cases
-            .get_case("kanzlei-berg", CALL_ID)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(w.cases.get_case("kanzlei-berg", CALL_ID).await.unwrap().is_none());
     assert!(
         w.cases
             .list_events(Some("kanzlei-berg"), CALL_ID)
@@ -612,8 +524,5 @@ async fn a_second_company_sees_nothing_of_the_first() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(
-        berg[0].category, None,
-        "no categories: no match, still a case"
-    );
+    assert_eq!(berg[0].category, None, "no categories: no match, still a case");
 }

@@ -115,10 +115,7 @@ pub struct FunctionCall {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, IngestError> {
     // serde would also accept a JSON array for a struct; Retell only ever sends objects.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(IngestError::bad_request(
-            "body",
-            "body must be a JSON object",
-        ));
+        return Err(IngestError::bad_request("body", "body must be a JSON object"));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -161,8 +158,7 @@ mod tests {
 
     #[test]
     fn type_errors_name_the_path() {
-        let err = parse_json::<WebhookEnvelope>(br#"{"event":"call_ended","call":{"call_id":42}}"#)
-            .unwrap_err();
+        let err = parse_json::<WebhookEnvelope>(br#"{"event":"call_ended","call":{"call_id":42}}"#).unwrap_err();
         match err {
             IngestError::BadRequest { field, .. } => assert_eq!(field, "call.call_id"),
             other => panic!("unexpected {other:?}"),

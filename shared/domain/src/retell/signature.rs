@@ -38,38 +38,25 @@ fn parse(header: &str) -> Result<Parsed, SignatureError> {
     if ts.is_empty() || !ts.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SignatureError::Malformed);
     }
-    if hex_digest.len() != 64
-        || !hex_digest
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    {
+    if hex_digest.len() != 64 || !hex_digest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(SignatureError::Malformed);
     }
     let timestamp_ms = ts.parse::<u64>().map_err(|_| SignatureError::Malformed)?;
     let mut digest = [0u8; 32];
     hex::decode_to_slice(hex_digest, &mut digest).map_err(|_| SignatureError::Malformed)?;
-    Ok(Parsed {
-        timestamp_ms,
-        digest,
-    })
+    Ok(Parsed { timestamp_ms, digest })
 }
 
 fn mac(api_key: &str, body: &[u8], timestamp_ms: u64) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(api_key.as_bytes())
-        .expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(api_key.as_bytes()).expect("HMAC takes any key length");
     mac.update(body);
     mac.update(timestamp_ms.to_string().as_bytes());
     mac
 }
 
 /// Verifies a Retell signature over the exact raw body, in constant time.
-pub fn verify(
-    api_key: &str,
-    body: &[u8],
-    header: Option<&str>,
-    now_ms: u64,
-) -> Result<(), SignatureError> {
+pub fn verify(api_key: &str, body: &[u8], header: Option<&str>, now_ms: u64) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let parsed = parse(header.trim())?;
     if parsed.timestamp_ms.abs_diff(now_ms) > REPLAY_WINDOW_MS {
@@ -93,8 +80,7 @@ mod tests {
     const KEY: &str = "test-api-key";
     const BODY: &[u8] = br#"{"event":"call_ended"}"#;
     const TS: u64 = 1_700_000_000_000;
-    const HEADER: &str =
-        "v=1700000000000,d=07024cabe7dd8f6d1c6e4a8324ca92c812e6ad4a7ee506c04f7e462e3321823e";
+    const HEADER: &str = "v=1700000000000,d=07024cabe7dd8f6d1c6e4a8324ca92c812e6ad4a7ee506c04f7e462e3321823e";
 
     #[test]
     fn sdk_test_vector_signs_and_verifies() {
