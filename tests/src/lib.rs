@@ -11,7 +11,7 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 
 pub const API_KEY: &str = "key_e2e_retell";
-pub const NORDIT: &str = include_str!("../../infra/tenants/nordit.json");
+pub const NORDIT: &str = include_str!("../../infra/tenants/nordit.yaml");
 pub const ANALYZED: &str = include_str!("../../events/retell/call_analyzed.json");
 pub const FINALIZE: &str = include_str!("../../events/retell/finalize_ticket.json");
 pub const CALL_ID: &str = "call_4b9e2f71c08d3a6e5f1b27c9d04";
@@ -27,7 +27,7 @@ pub struct Stack {
 }
 
 pub fn nordit() -> TenantSpec {
-    serde_json::from_str(NORDIT).expect("infra/tenants/nordit.json parses")
+    serde_norway::from_str(NORDIT).expect("infra/tenants/nordit.yaml parses")
 }
 
 /// Fresh table and queues under a unique prefix, the demo tenant applied, and the ingest app.

@@ -228,6 +228,8 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
             phones: vec!["+498912345678".into()],
         },
         categories: vec![],
+        outputs: vec![],
+        presets: vec![],
     };
     let s = stack_with(&[nordit(), berg.clone()]).await;
     s.post("/webhooks/retell", ANALYZED).await;
@@ -257,5 +259,5 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
     // A route already owned by one company cannot be taken by another.
     let mut thief = berg;
     thief.routes.agents.push("agent_9f3a1c7e52b84d06a1e3c8f27b".into());
-    assert!(s.store.put_tenant_spec(&thief).await.is_err());
+    assert!(s.store.apply_spec(&thief).await.is_err());
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 const KEY: &str = "key_bench";
 const ANALYZED: &str = include_str!("../../../events/retell/call_analyzed.json");
-const NORDIT: &str = include_str!("../../../infra/tenants/nordit.json");
+const NORDIT: &str = include_str!("../../../infra/tenants/nordit.yaml");
 const TARGET_BYTES: usize = 30 * 1024;
 
 /// The sample call with its transcript repeated (full word timings) until the body reaches 30 KB.
@@ -43,7 +43,7 @@ fn body_30kb(call_id: &str) -> String {
 }
 
 fn world() -> (Ingest, Arc<FixedClock>) {
-    let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
+    let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
     let config = Arc::new(MemoryConfigStore::default());
     for route in spec.route_keys() {
         config.put_route(route, &spec.company.company_id);
@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| parse_json::<WebhookEnvelope>(sample.as_bytes()).unwrap())
     });
 
-    let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
+    let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
     let tenant = spec.tenant();
     let envelope: WebhookEnvelope = parse_json(sample.as_bytes()).unwrap();
     let call = envelope.call.unwrap();

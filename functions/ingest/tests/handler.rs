@@ -16,7 +16,7 @@ use serde_json::Value;
 const KEY: &str = "key_handler_test";
 const ANALYZED: &str = include_str!("../../../events/retell/call_analyzed.json");
 const FINALIZE: &str = include_str!("../../../events/retell/finalize_ticket.json");
-const NORDIT: &str = include_str!("../../../infra/tenants/nordit.json");
+const NORDIT: &str = include_str!("../../../infra/tenants/nordit.yaml");
 
 struct Edge {
     app: App,
@@ -30,7 +30,7 @@ fn edge() -> Edge {
     let config = Arc::new(MemoryConfigStore::default());
     let queue = Arc::new(MemoryQueue::default());
     let clock = Arc::new(FixedClock::new(Utc::now()));
-    let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
+    let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
     for route in spec.route_keys() {
         config.put_route(route, &spec.company.company_id);
     }

@@ -3,7 +3,6 @@
 //! Shared by `make run` and the end-to-end tests, so both exercise the same path.
 
 use std::convert::Infallible;
-use std::path::Path;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -47,11 +46,6 @@ pub async fn emulator_sdk(endpoint: &str) -> SdkConfig {
         .await
 }
 
-pub fn load_tenant(path: &Path) -> Result<TenantSpec, BoxError> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()).into())
-}
-
 /// Creates the table and queues and writes the tenants.
 pub async fn provision_and_seed(
     sdk: &SdkConfig,
@@ -63,7 +57,7 @@ pub async fn provision_and_seed(
     let provisioned = provision(&ddb, &sqs, names).await?;
     let store = DynamoStore::new(ddb, &provisioned.table);
     for tenant in tenants {
-        store.put_tenant_spec(tenant).await?;
+        store.apply_spec(tenant).await?;
     }
     Ok(provisioned)
 }

@@ -8,12 +8,13 @@ use gateway_adapters::DynamoStore;
 use gateway_adapters::provision::ResourceNames;
 use gateway_domain::ports::CaseStore;
 use gateway_domain::retell::signature;
-use gateway_local::{BoxError, emulator_endpoint, emulator_sdk, ingest_config, load_tenant, provision_and_seed, serve};
+use gateway_local::{BoxError, emulator_endpoint, emulator_sdk, ingest_config, provision_and_seed, serve};
+use gatewayctl::{Ctl, load_document, url_policy_from_env};
 use tokio::net::TcpListener;
 
 const STATE_DIR: &str = ".local";
 const RUN_ENV: &str = ".local/run.env";
-const DEMO_TENANT: &str = "infra/tenants/nordit.json";
+const DEMO_TENANT: &str = "infra/tenants/nordit.yaml";
 const SAMPLE_CALL: &str = "events/retell/call_analyzed.json";
 
 fn usage() -> BoxError {
@@ -46,13 +47,15 @@ fn api_key() -> String {
 async fn run_serve(port: u16) -> Result<(), BoxError> {
     let endpoint = emulator_endpoint()?;
     let sdk = emulator_sdk(&endpoint).await;
-    let tenant = load_tenant(&PathBuf::from(DEMO_TENANT))?;
-    let provisioned = provision_and_seed(
-        &sdk,
-        &ResourceNames::with_prefix("service-gateway"),
-        std::slice::from_ref(&tenant),
-    )
-    .await?;
+    let tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
+    let provisioned = provision_and_seed(&sdk, &ResourceNames::with_prefix("service-gateway"), &[]).await?;
+    // The demo tenant goes in the way an operator applies one: validated, planned, written.
+    let ctl = Ctl {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &provisioned.table),
+        policy: url_policy_from_env(true),
+    };
+    let report = ctl.apply(&PathBuf::from(DEMO_TENANT), false).await?;
+    print!("gatewayctl apply -f {DEMO_TENANT}\n{}", report.render());
     let config = ingest_config(&provisioned, &api_key());
     std::fs::create_dir_all(STATE_DIR)?;
     std::fs::write(
@@ -108,7 +111,7 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
     println!("→ {} {}", resp.status(), resp.text().await?);
     let sdk = emulator_sdk(&get("AWS_ENDPOINT_URL")?).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), get("TABLE_NAME")?);
-    let tenant = load_tenant(&PathBuf::from(DEMO_TENANT))?;
+    let tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
     match store.get_case(&tenant.company.company_id, &call_id).await? {
         Some(case) => println!("\nThe case in DynamoDB:\n{}", serde_json::to_string_pretty(&case)?),
         None => println!("\nNo case was stored for {call_id}."),

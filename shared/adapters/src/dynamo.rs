@@ -12,15 +12,14 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Utc};
 use gateway_domain::StoreError;
 use gateway_domain::case::ServiceCase;
-use gateway_domain::ports::{CallEvent, CaseStore, ConfigStore, CreateOutcome};
-use gateway_domain::tenant::{Category, CompanyConfig, RouteKey, Tenant, TenantSpec};
+use gateway_domain::ports::{CallEvent, CaseStore, CreateOutcome};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::aws::unavailable;
 use crate::keys;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// Attributes owned by the hand-off or fixed at creation: never rewritten by a content update.
 const NOT_CONTENT: &[&str] = &[
@@ -36,40 +35,48 @@ const NOT_CONTENT: &[&str] = &[
 
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: impl ToString) -> AttributeValue {
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(format!("cannot serialise item: {e}")))
 }
 
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("cannot read item: {e}")))
 }
 
 /// Configuration types reject unknown fields (to catch typos in tenant files), so the table's
 /// own attributes are removed before reading them.
-fn from_config_item<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
-    for k in [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::EXPIRES_AT] {
+pub(crate) fn from_config_item<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
+    for k in [
+        keys::PK,
+        keys::SK,
+        keys::GSI1PK,
+        keys::GSI1SK,
+        keys::GSI2PK,
+        keys::GSI2SK,
+        keys::EXPIRES_AT,
+    ] {
         item.remove(k);
     }
     from_item(item)
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(format!("cannot serialise value: {e}")))
 }
 
-fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+pub(crate) fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Corrupt(format!("invalid request: {e}")))
 }
 
@@ -85,11 +92,11 @@ impl DynamoStore {
         &self.table
     }
 
-    fn key(pk: String, sk: String) -> Item {
+    pub(crate) fn key(pk: String, sk: String) -> Item {
         HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
     }
 
-    fn case_key(company_id: &str, call_id: &str) -> Item {
+    pub(crate) fn case_key(company_id: &str, call_id: &str) -> Item {
         Self::key(keys::company(company_id), keys::case_sk(call_id))
     }
 
@@ -115,7 +122,7 @@ impl DynamoStore {
     }
 
     /// All items of a partition whose sort key starts with `prefix` (follows pagination).
-    async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -142,7 +149,7 @@ impl DynamoStore {
     }
 
     /// Runs a conditional update; `Ok(false)` when the condition did not hold.
-    async fn conditional_update(
+    pub(crate) async fn conditional_update(
         &self,
         key: Item,
         update: &str,
@@ -175,47 +182,7 @@ impl DynamoStore {
         }
     }
 
-    /// Writes a tenant document: company configuration, categories and routes. A route owned by
-    /// another company is refused. (The operator CLI builds its plan/diff on top of this.)
-    pub async fn put_tenant_spec(&self, spec: &TenantSpec) -> Result<(), StoreError> {
-        let company_id = &spec.company.company_id;
-        let mut config = to_item(&spec.company)?;
-        config.extend(Self::key(keys::company(company_id), keys::COMPANY_CONFIG.into()));
-        self.put(config).await?;
-        for category in &spec.categories {
-            let mut item = to_item(category)?;
-            item.extend(Self::key(keys::company(company_id), keys::category(&category.slug)));
-            self.put(item).await?;
-        }
-        for route in spec.route_keys() {
-            let mut item = Self::key(keys::route(&route), keys::ROUTE_SK.into());
-            item.insert("company_id".into(), s(company_id.clone()));
-            let res = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK) OR company_id = :c")
-                .expression_attribute_values(":c", s(company_id.clone()))
-                .send()
-                .await;
-            match res {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    return Err(StoreError::Corrupt(format!(
-                        "route {route:?} belongs to another company"
-                    )));
-                }
-                Err(e) => return Err(unavailable("put route", e)),
-            }
-        }
-        Ok(())
-    }
-
-    async fn put(&self, item: Item) -> Result<(), StoreError> {
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -425,47 +392,5 @@ impl CaseStore for DynamoStore {
             .into_iter()
             .map(from_item)
             .collect()
-    }
-}
-
-#[async_trait]
-impl ConfigStore for DynamoStore {
-    async fn company_for(&self, route: &RouteKey) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(keys::route(route), keys::ROUTE_SK.into())))
-            .send()
-            .await
-            .map_err(|e| unavailable("get route", e))?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("company_id").and_then(|v| v.as_s().ok().cloned())))
-    }
-
-    async fn tenant(&self, company_id: &str) -> Result<Option<Tenant>, StoreError> {
-        let items = self
-            .query_prefix(keys::company(company_id), keys::CONFIG_PREFIX)
-            .await?;
-        let mut config: Option<CompanyConfig> = None;
-        let mut categories: Vec<Category> = Vec::new();
-        for item in items {
-            let sk = item
-                .get(keys::SK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            if sk == keys::COMPANY_CONFIG {
-                config = Some(from_config_item(item)?);
-            } else if sk.starts_with(keys::CATEGORY_PREFIX) {
-                categories.push(from_config_item(item)?);
-            }
-        }
-        Ok(config.map(|config| Tenant {
-            config,
-            categories,
-            ..Default::default()
-        }))
     }
 }

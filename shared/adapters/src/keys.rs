@@ -9,10 +9,16 @@
 //! | ticket counter      | `COMPANY#c`                   | `COUNTER#TICKET#<year>`   |
 //! | call event          | `COMPANY#c#CALL#<call_id>`    | `EVENT#<type>[#<disc>]`   |
 //! | unrouted call event | `UNROUTED#CALL#<call_id>`     | `EVENT#<type>[#<disc>]`   |
+//! | output configuration| `COMPANY#c`                   | `CFG#OUTPUT#id`           |
+//! | company preset      | `COMPANY#c`                   | `CFG#PRESET#slug`         |
+//! | route (company copy)| `COMPANY#c`                   | `CFG#ROUTE#AGENT#a`       |
+//! | customer            | `COMPANY#c`                   | `CUSTOMER#<id>`           |
+//! | exchange log entry  | `COMPANY#c#CASE#<case_id>`    | `LOG#<ts>#<n>`            |
 //! | route               | `ROUTE#AGENT#a` / `ROUTE#PHONE#+49…` | `ROUTE`            |
 //!
-//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id); GSI2 finds a
-//! case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`).
+//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id) and finds
+//! customers by phone; GSI2 finds a case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`)
+//! and customers by e-mail.
 
 use gateway_domain::tenant::RouteKey;
 
@@ -30,6 +36,12 @@ pub const EXPIRES_AT: &str = "expires_at";
 pub const CONFIG_PREFIX: &str = "CFG#";
 pub const COMPANY_CONFIG: &str = "CFG#COMPANY";
 pub const CATEGORY_PREFIX: &str = "CFG#CATEGORY#";
+pub const OUTPUT_PREFIX: &str = "CFG#OUTPUT#";
+pub const PRESET_PREFIX: &str = "CFG#PRESET#";
+/// A company's copy of its routes, so its configuration can be read (and exported) in one query.
+pub const ROUTE_MIRROR_PREFIX: &str = "CFG#ROUTE#";
+pub const CUSTOMER_PREFIX: &str = "CUSTOMER#";
+pub const LOG_PREFIX: &str = "LOG#";
 pub const CASE_PREFIX: &str = "CASE#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 
@@ -39,6 +51,38 @@ pub fn company(company_id: &str) -> String {
 
 pub fn category(slug: &str) -> String {
     format!("{CATEGORY_PREFIX}{slug}")
+}
+
+pub fn output(id: &str) -> String {
+    format!("{OUTPUT_PREFIX}{id}")
+}
+
+pub fn preset(slug: &str) -> String {
+    format!("{PRESET_PREFIX}{slug}")
+}
+
+pub fn route_mirror(route: &RouteKey) -> String {
+    match route {
+        RouteKey::Agent(a) => format!("{ROUTE_MIRROR_PREFIX}AGENT#{a}"),
+        RouteKey::Phone(p) => format!("{ROUTE_MIRROR_PREFIX}PHONE#{p}"),
+    }
+}
+
+pub fn customer(id: &str) -> String {
+    format!("{CUSTOMER_PREFIX}{id}")
+}
+
+pub fn customer_phone_index(company_id: &str, e164: &str) -> String {
+    format!("COMPANY#{company_id}#CUSTOMER#PHONE#{e164}")
+}
+
+pub fn customer_email_index(company_id: &str, email: &str) -> String {
+    format!("COMPANY#{company_id}#CUSTOMER#EMAIL#{email}")
+}
+
+/// Partition of a case's exchange log (every delivery attempt and internal step).
+pub fn exchange_log(company_id: &str, case_id: &str) -> String {
+    format!("COMPANY#{company_id}#CASE#{case_id}")
 }
 
 pub fn case_sk(call_id: &str) -> String {

@@ -1,11 +1,13 @@
 //! Adapters: the domain's ports implemented with the AWS SDK (DynamoDB, SQS), plus the
 //! resource definitions the local stack provisions.
 
+pub mod admin_store;
 pub mod aws;
 pub mod dynamo;
 pub mod keys;
 pub mod provision;
 pub mod sqs;
+pub mod tenant_store;
 
 pub use dynamo::DynamoStore;
 pub use sqs::SqsEnrichQueue;

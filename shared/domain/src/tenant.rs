@@ -164,7 +164,7 @@ impl Tenant {
 }
 
 /// What a route maps to a company.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum RouteKey {
     /// A Retell `agent_id`.

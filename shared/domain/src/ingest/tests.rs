@@ -13,7 +13,7 @@ use crate::tenant::{CompanyConfig, GatewayMode, TenantSpec};
 const KEY: &str = "key_test_retell";
 const ANALYZED: &str = include_str!("../../../../events/retell/call_analyzed.json");
 const FINALIZE: &str = include_str!("../../../../events/retell/finalize_ticket.json");
-const NORDIT: &str = include_str!("../../../../infra/tenants/nordit.json");
+const NORDIT: &str = include_str!("../../../../infra/tenants/nordit.yaml");
 const CALL_ID: &str = "call_4b9e2f71c08d3a6e5f1b27c9d04";
 
 struct World {
@@ -29,7 +29,7 @@ fn world() -> World {
     let config = Arc::new(MemoryConfigStore::default());
     let queue = Arc::new(MemoryQueue::default());
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 18, 13, 5, 0).unwrap()));
-    let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
+    let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
     for route in spec.route_keys() {
         config.put_route(route, &spec.company.company_id);
     }
@@ -281,7 +281,7 @@ async fn failed_enqueue_answers_retryable_and_the_retry_enqueues_once() {
 async fn an_abandoned_hand_off_is_finished_by_a_retry_after_the_lease() {
     let w = world();
     // Simulate a request that wrote the case and died before enqueueing (lease still held).
-    let spec: TenantSpec = serde_json::from_str(NORDIT).unwrap();
+    let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
     let call: crate::retell::payload::WebhookEnvelope = serde_json::from_str(ANALYZED).unwrap();
     let mut draft = capture::from_analysis(&spec.tenant(), call.call.as_ref().unwrap(), CALL_ID, w.clock.now());
     draft.handoff_lease_until = (w.clock.now() + Duration::seconds(15)).timestamp_millis();

@@ -1,0 +1,342 @@
+//! gatewayctl: tenant configuration as code, customer import and case inspection, through the
+//! same adapters as the functions. Library part (tests drive it directly); `main.rs` is clap.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use gateway_adapters::DynamoStore;
+use gateway_domain::StoreError;
+use gateway_domain::case::{CaseStatus, OutputStatus, ServiceCase};
+use gateway_domain::customer::Customer;
+use gateway_domain::plan::{Change, ChangeKind, plan};
+use gateway_domain::ports::{CallEvent, CaseStore, ConfigStore};
+use gateway_domain::ssrf::UrlPolicy;
+use gateway_domain::tenant::{RouteKey, TenantSpec};
+use gateway_domain::validate::validate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CtlError {
+    /// Everything wrong with an input, one line each (`file: field: message`).
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    #[error("{0}")]
+    Io(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads a tenant document (YAML, or JSON by extension); errors name the file and the field.
+pub fn load_document(path: &Path) -> Result<TenantSpec, CtlError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| CtlError::Io(format!("{file}: {e}")))?;
+    let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let result = if json {
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+    } else {
+        serde_path_to_error::deserialize(serde_norway::Deserializer::from_str(&text))
+            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+    };
+    result.map_err(|(field, message)| CtlError::Invalid(vec![format!("{file}: {field}: {message}")]))
+}
+
+/// What `apply` did (or, in a dry run, would do).
+#[derive(Debug)]
+pub struct ApplyReport {
+    pub company_id: String,
+    pub changes: Vec<Change>,
+    pub dry_run: bool,
+}
+
+impl ApplyReport {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for c in &self.changes {
+            out.push_str(&format!("{c}\n"));
+        }
+        let count = |k| self.changes.iter().filter(|c| c.kind == k).count();
+        out.push_str(&format!(
+            "{}: {} to create, {} to change, {} to remove{}\n",
+            self.company_id,
+            count(ChangeKind::Create),
+            count(ChangeKind::Change),
+            count(ChangeKind::Remove),
+            if self.dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            }
+        ));
+        out
+    }
+}
+
+pub struct Ctl {
+    pub store: DynamoStore,
+    pub policy: UrlPolicy,
+}
+
+impl Ctl {
+    /// Validates the document (all problems at once), plans it against what is stored and writes
+    /// the plan unless `dry_run`. Nothing is written when anything is wrong.
+    pub async fn apply(&self, path: &Path, dry_run: bool) -> Result<ApplyReport, CtlError> {
+        let file = path.display().to_string();
+        let mut desired = load_document(path)?;
+        let company_id = desired.company.company_id.clone();
+        let mut problems: Vec<String> = validate(&desired, &self.policy)
+            .into_iter()
+            .map(|i| format!("{file}: {}: {}", i.path, i.message))
+            .collect();
+        for (i, agent) in desired.routes.agents.iter().enumerate() {
+            if let Some(owner) = self
+                .owner_other_than(&RouteKey::Agent(agent.clone()), &company_id)
+                .await?
+            {
+                problems.push(format!(
+                    "{file}: routes.agents[{i}]: '{agent}' is already routed to company '{owner}'"
+                ));
+            }
+        }
+        for (i, phone) in desired.routes.phones.iter().enumerate() {
+            if let Some(owner) = self
+                .owner_other_than(&RouteKey::Phone(phone.clone()), &company_id)
+                .await?
+            {
+                problems.push(format!(
+                    "{file}: routes.phones[{i}]: '{phone}' is already routed to company '{owner}'"
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(CtlError::Invalid(problems));
+        }
+        let current = self.store.load_spec(&company_id).await?;
+        // An exported file carries masked secrets: applying it keeps the stored ones.
+        if let Some(stored) = &current {
+            for out in &mut desired.outputs {
+                if let Some(old) = stored.outputs.iter().find(|o| o.id == out.id) {
+                    out.unmask_from(old);
+                }
+            }
+        }
+        let changes = plan(current.as_ref(), &desired);
+        if !dry_run {
+            self.store.apply_changes(&desired, &changes).await?;
+        }
+        Ok(ApplyReport {
+            company_id,
+            changes,
+            dry_run,
+        })
+    }
+
+    async fn owner_other_than(&self, route: &RouteKey, company_id: &str) -> Result<Option<String>, CtlError> {
+        Ok(self.store.company_for(route).await?.filter(|owner| owner != company_id))
+    }
+
+    /// The stored document in the same format `apply` reads (secrets masked unless asked).
+    pub async fn export(&self, company_id: &str, show_secrets: bool) -> Result<String, CtlError> {
+        let mut spec = self
+            .store
+            .load_spec(company_id)
+            .await?
+            .ok_or_else(|| CtlError::Io(format!("company '{company_id}' has no configuration")))?;
+        if !show_secrets {
+            spec.outputs = spec.outputs.iter().map(|o| o.masked()).collect();
+        }
+        let yaml = serde_norway::to_string(&spec).map_err(|e| CtlError::Io(e.to_string()))?;
+        Ok(format!(
+            "# exported by gatewayctl at {}\n{yaml}",
+            Utc::now().to_rfc3339()
+        ))
+    }
+
+    /// Imports customers from CSV (`name,phone,email,company,external_id` with a header row).
+    /// Bad rows are reported by line number and skipped; the rest are written.
+    pub async fn import_customers(&self, company_id: &str, path: &Path) -> Result<ImportReport, CtlError> {
+        let tenant = self
+            .store
+            .tenant(company_id)
+            .await?
+            .ok_or_else(|| CtlError::Io(format!("company '{company_id}' has no configuration")))?;
+        let file = path.display().to_string();
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| CtlError::Io(format!("{file}: {e}")))?;
+        let headers = reader
+            .headers()
+            .map_err(|e| CtlError::Io(format!("{file}: {e}")))?
+            .clone();
+        let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        let Some(name_col) = column("name") else {
+            return Err(CtlError::Invalid(vec![format!(
+                "{file}: line 1: missing column 'name'"
+            )]));
+        };
+        let cols = [
+            column("phone"),
+            column("email"),
+            column("company"),
+            column("external_id"),
+        ];
+        let mut report = ImportReport::default();
+        for record in reader.records() {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    report.skipped.push(format!("{file}: line {line}: {e}"));
+                    continue;
+                }
+            };
+            let line = record.position().map_or(0, |p| p.line());
+            let field = |c: Option<usize>| c.and_then(|i| record.get(i)).unwrap_or("");
+            match Customer::from_fields(
+                field(Some(name_col)),
+                field(cols[0]),
+                field(cols[1]),
+                field(cols[2]),
+                field(cols[3]),
+                &tenant.config.default_region,
+            ) {
+                Ok(customer) => {
+                    self.store.put_customer(company_id, &customer).await?;
+                    report.imported += 1;
+                }
+                Err(reason) => report.skipped.push(format!("{file}: line {line}: {reason}")),
+            }
+        }
+        Ok(report)
+    }
+
+    pub async fn list_cases(&self, company_id: &str, filter: &CaseFilter) -> Result<Vec<ServiceCase>, CtlError> {
+        let cases = self.store.cases_since(company_id, filter.since).await?;
+        Ok(cases
+            .into_iter()
+            .filter(|c| filter.status.is_none_or(|s| c.status == s))
+            .filter(|c| filter.output_status.is_none_or(|s| c.output_status == s))
+            .collect())
+    }
+
+    pub async fn show_case(&self, company_id: &str, ticket_ref: &str) -> Result<CaseView, CtlError> {
+        let case = self
+            .store
+            .case_by_ticket(company_id, ticket_ref)
+            .await?
+            .ok_or_else(|| CtlError::Io(format!("no case {ticket_ref} for company '{company_id}'")))?;
+        let events = self.store.list_events(Some(company_id), &case.call_id).await?;
+        let exchange_log = self.store.exchange_log(company_id, &case.case_id).await?;
+        Ok(CaseView {
+            case,
+            events,
+            exchange_log,
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    pub status: Option<CaseStatus>,
+    pub output_status: Option<OutputStatus>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A case with its audit trail.
+#[derive(Debug, serde::Serialize)]
+pub struct CaseView {
+    pub case: ServiceCase,
+    pub events: Vec<CallEvent>,
+    pub exchange_log: Vec<serde_json::Value>,
+}
+
+/// One line per case, newest first.
+pub fn render_case_table(cases: &[ServiceCase]) -> String {
+    let mut out = format!(
+        "{:<16} {:<20} {:<8} {:<8} {:<10} {:<9} {:<10} {}\n",
+        "TICKET", "CREATED", "STATUS", "OUTPUT", "ENRICH", "PRIORITY", "CATEGORY", "SUBJECT"
+    );
+    for c in cases {
+        out.push_str(&format!(
+            "{:<16} {:<20} {:<8} {:<8} {:<10} {:<9} {:<10} {}\n",
+            c.ticket_ref.as_deref().unwrap_or("(pending)"),
+            c.created_at.format("%Y-%m-%d %H:%M:%S"),
+            c.status.as_str(),
+            c.output_status.as_str(),
+            c.enrichment_status.as_str(),
+            c.priority.as_str(),
+            c.category.as_deref().unwrap_or("-"),
+            gateway_domain::text::truncate_chars(&c.subject, 60),
+        ));
+    }
+    out.push_str(&format!("{} case(s)\n", cases.len()));
+    out
+}
+
+/// Parses a `since` value: RFC 3339, a date (`2026-11-01`), or a duration back from now (`24h`, `7d`).
+pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    let (num, unit) = value.split_at(value.len().saturating_sub(1));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("'{value}' is not a time (RFC 3339, YYYY-MM-DD, or 30m/24h/7d)"))?;
+    let span = match unit {
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => return Err(format!("'{value}': unit must be m, h or d")),
+    };
+    Ok(now - span)
+}
+
+/// URL rules for this environment: local mode (http allowed, allow-list from
+/// `GATEWAY_URL_ALLOW_LIST`) when talking to a loopback emulator, strict otherwise.
+pub fn url_policy_from_env(local: bool) -> UrlPolicy {
+    if !local {
+        return UrlPolicy::strict();
+    }
+    let allow = std::env::var("GATEWAY_URL_ALLOW_LIST").unwrap_or_default();
+    UrlPolicy::local(
+        allow
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn since_accepts_times_dates_and_spans() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        assert_eq!(parse_since("24h", now).unwrap(), now - chrono::Duration::hours(24));
+        assert_eq!(parse_since("7d", now).unwrap(), now - chrono::Duration::days(7));
+        assert_eq!(
+            parse_since("2026-11-01", now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_since("2026-11-01T10:00:00+01:00", now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()
+        );
+        assert!(parse_since("soon", now).is_err());
+        assert!(parse_since("3w", now).is_err());
+    }
+}

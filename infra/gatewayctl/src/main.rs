@@ -1,0 +1,185 @@
+//! `gatewayctl`: the operator CLI. Wiring only: arguments, clients, output.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gateway_adapters::DynamoStore;
+use gateway_domain::case::{CaseStatus, OutputStatus};
+use gatewayctl::{CaseFilter, Ctl, CtlError, parse_since, render_case_table, url_policy_from_env};
+
+/// Service Gateway operator CLI: tenant configuration as code, customers, cases.
+///
+/// Talks to AWS through the default credential chain, or to the local emulator when
+/// AWS_ENDPOINT_URL points at it (local mode: http webhook URLs allowed).
+#[derive(Parser)]
+#[command(name = "gatewayctl", version)]
+struct Cli {
+    /// The gateway's DynamoDB table (stack output TableName).
+    #[arg(long, env = "TABLE_NAME", global = true, default_value = "service-gateway-table")]
+    table: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a tenant file (YAML or JSON) and apply it: creates, changes and removes items.
+    Apply {
+        /// The tenant file.
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// Print the plan, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a company's configuration in the format `apply` reads.
+    Export {
+        #[arg(long)]
+        company: String,
+        /// Print secrets instead of masking them.
+        #[arg(long)]
+        show_secrets: bool,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Customer records used to recognise callers.
+    #[command(subcommand)]
+    Customers(CustomersCommand),
+    /// Inspect service cases.
+    #[command(subcommand)]
+    Cases(CasesCommand),
+}
+
+#[derive(Subcommand)]
+enum CustomersCommand {
+    /// Import customers from CSV with the header name,phone,email,company,external_id.
+    Import {
+        #[arg(long)]
+        company: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// List a company's cases, newest first.
+    List(ListArgs),
+    /// Show one case with its call events and exchange log.
+    Show {
+        /// Ticket reference, e.g. TKT-2026-00042.
+        ticket: String,
+        #[arg(long)]
+        company: String,
+    },
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[arg(long)]
+    company: String,
+    #[arg(long, value_enum)]
+    status: Option<StatusArg>,
+    #[arg(long, value_enum)]
+    output_status: Option<OutputArg>,
+    /// Only cases created since: RFC 3339, YYYY-MM-DD, or 30m / 24h / 7d.
+    #[arg(long)]
+    since: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusArg {
+    New,
+    Open,
+    Pending,
+    Resolved,
+    Closed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputArg {
+    Pending,
+    Sent,
+    Failed,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CtlError> {
+    let local = std::env::var("AWS_ENDPOINT_URL").is_ok_and(|e| e.contains("127.0.0.1") || e.contains("localhost"));
+    let sdk = gateway_adapters::aws::sdk_config().await;
+    let ctl = Ctl {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &cli.table),
+        policy: url_policy_from_env(local),
+    };
+    match cli.command {
+        Command::Apply { file, dry_run } => print!("{}", ctl.apply(&file, dry_run).await?.render()),
+        Command::Export {
+            company,
+            show_secrets,
+            output,
+        } => {
+            let yaml = ctl.export(&company, show_secrets).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, yaml).map_err(|e| CtlError::Io(format!("{}: {e}", path.display())))?
+                }
+                None => print!("{yaml}"),
+            }
+        }
+        Command::Customers(CustomersCommand::Import { company, file }) => {
+            let report = ctl.import_customers(&company, &file).await?;
+            for line in &report.skipped {
+                eprintln!("skipped {line}");
+            }
+            println!(
+                "{} customer(s) imported, {} row(s) skipped",
+                report.imported,
+                report.skipped.len()
+            );
+        }
+        Command::Cases(CasesCommand::List(args)) => {
+            let since = args
+                .since
+                .map(|s| parse_since(&s, chrono::Utc::now()))
+                .transpose()
+                .map_err(|e| CtlError::Invalid(vec![e]))?;
+            let filter = CaseFilter {
+                status: args.status.map(|s| match s {
+                    StatusArg::New => CaseStatus::New,
+                    StatusArg::Open => CaseStatus::Open,
+                    StatusArg::Pending => CaseStatus::Pending,
+                    StatusArg::Resolved => CaseStatus::Resolved,
+                    StatusArg::Closed => CaseStatus::Closed,
+                }),
+                output_status: args.output_status.map(|s| match s {
+                    OutputArg::Pending => OutputStatus::Pending,
+                    OutputArg::Sent => OutputStatus::Sent,
+                    OutputArg::Failed => OutputStatus::Failed,
+                }),
+                since,
+            };
+            print!("{}", render_case_table(&ctl.list_cases(&args.company, &filter).await?));
+        }
+        Command::Cases(CasesCommand::Show { ticket, company }) => {
+            let view = ctl.show_case(&company, &ticket).await?;
+            print!(
+                "{}",
+                serde_norway::to_string(&view).map_err(|e| CtlError::Io(e.to_string()))?
+            );
+        }
+    }
+    Ok(())
+}
