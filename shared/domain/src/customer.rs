@@ -38,7 +38,7 @@ impl Customer {
             None => None,
         };
         let email = match non_empty(Some(email)) {
-            Some(e) if email_address::EmailAddress::is_valid(&e) => Some(e.to_lowercase()),
+            Some(e) if crate::validate::is_valid_email(&e) => Some(e.to_lowercase()),
             Some(e) => return Err(format!("e-mail '{e}' is not valid")),
             None => None,
         };

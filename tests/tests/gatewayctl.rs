@@ -1,0 +1,319 @@
+//! The operator CLI against the emulator: apply, idempotent re-apply, dry run, every kind of
+//! validation error, export round trip, customer import, case inspection.
+
+use std::path::{Path, PathBuf};
+
+use gateway_domain::ports::ConfigStore;
+use gateway_domain::ssrf::UrlPolicy;
+use gateway_e2e::*;
+use gatewayctl::{CaseFilter, Ctl, CtlError};
+use lambda_http::http::StatusCode;
+
+const DEMO: &str = "../infra/tenants/nordit.yaml";
+
+fn ctl(s: &Stack) -> Ctl {
+    Ctl {
+        store: s.store.clone(),
+        policy: UrlPolicy::strict(),
+    }
+}
+
+fn temp_file(name: &str, content: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gatewayctl-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn invalid(err: CtlError) -> Vec<String> {
+    match err {
+        CtlError::Invalid(lines) => lines,
+        other => panic!("expected validation errors, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn apply_creates_then_reapply_changes_nothing() {
+    let s = stack_with(&[]).await;
+    let ctl = ctl(&s);
+    let first = ctl.apply(Path::new(DEMO), false).await.unwrap();
+    // company + 7 categories + 2 outputs + 1 preset + 1 agent + 1 phone
+    assert_eq!(first.changes.len(), 13, "{}", first.render());
+    assert!(first.render().contains("13 to create, 0 to change, 0 to remove"));
+    let stored = s.store.load_spec(COMPANY).await.unwrap().unwrap();
+    assert_eq!(stored.categories.len(), 7);
+    assert_eq!(stored.outputs.len(), 2);
+    assert_eq!(
+        s.store.tenant(COMPANY).await.unwrap().unwrap().outputs.len(),
+        2,
+        "functions see the outputs"
+    );
+    let again = ctl.apply(Path::new(DEMO), false).await.unwrap();
+    assert!(again.changes.is_empty(), "{}", again.render());
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing_and_changes_are_itemised() {
+    let s = stack_with(&[]).await;
+    let ctl = ctl(&s);
+    let plan = ctl.apply(Path::new(DEMO), true).await.unwrap();
+    assert_eq!(plan.changes.len(), 13);
+    assert!(plan.render().contains("dry run: nothing written"));
+    assert!(s.store.load_spec(COMPANY).await.unwrap().is_none());
+
+    ctl.apply(Path::new(DEMO), false).await.unwrap();
+    let edited = std::fs::read_to_string(DEMO)
+        .unwrap()
+        .replace("  name: Sonstiges", "  name: Sonstiges & Allgemeines")
+        .replace("  - agent_9f3a1c7e52b84d06a1e3c8f27b\n", "  - agent_new_hotline\n");
+    let path = temp_file("nordit.yaml", &edited);
+    let dry = ctl.apply(&path, true).await.unwrap();
+    let lines: Vec<String> = dry.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "~ change category other",
+            "+ create route agent agent_new_hotline",
+            "- remove route agent agent_9f3a1c7e52b84d06a1e3c8f27b"
+        ]
+    );
+    assert_eq!(
+        s.store
+            .company_for(&gateway_domain::tenant::RouteKey::Agent("agent_new_hotline".into()))
+            .await
+            .unwrap(),
+        None
+    );
+    ctl.apply(&path, false).await.unwrap();
+    let routed = s
+        .store
+        .company_for(&gateway_domain::tenant::RouteKey::Agent("agent_new_hotline".into()))
+        .await
+        .unwrap();
+    assert_eq!(routed.as_deref(), Some(COMPANY));
+    let old = s
+        .store
+        .company_for(&gateway_domain::tenant::RouteKey::Agent(
+            "agent_9f3a1c7e52b84d06a1e3c8f27b".into(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(old, None, "a removed route no longer routes");
+}
+
+#[tokio::test]
+async fn every_validation_error_is_reported_at_once_with_file_and_field() {
+    let s = stack_with(&[]).await;
+    let ctl = ctl(&s);
+    // Another company already owns this agent.
+    let mut other = nordit();
+    other.company.company_id = "kanzlei-berg".into();
+    other.routes.agents = vec!["agent_taken".into()];
+    other.routes.phones = vec![];
+    s.store.apply_spec(&other).await.unwrap();
+
+    let bad = r#"
+company:
+  company_id: Nord IT
+  name: ""
+  time_zone: Europe/Hanover
+  default_region: XX
+  intent_threshold: 1.5
+  enrichment_delay_seconds: 1200
+  admin_emails: [leitstand@nordit, ok@nordit.example]
+routes:
+  agents: [agent_taken]
+  phones: ["0511 123"]
+categories:
+  - slug: net
+    name: Netz
+    threshold: 20
+    keywords: [{term: wlan, weight: 0}, {term: "", weight: 1}]
+    output: nowhere
+  - slug: net
+    name: Netz 2
+outputs:
+  - id: hook
+    type: webhook
+    webhook:
+      url: http://10.0.0.5/hook
+      preset: jira-bug
+      secret: plain-secret
+      headers: {X-Signature: forged}
+  - id: tpl
+    type: hybrid
+    email: {recipients: [not-an-address]}
+    webhook:
+      url: https://169.254.169.254/latest
+      template: '{"a": {{ case.subject }}}'
+presets:
+  - slug: broken
+    template: '{{ case.subject '
+"#;
+    let path = temp_file("bad-tenant.yaml", bad);
+    let lines = invalid(ctl.apply(&path, false).await.unwrap_err());
+    let text = lines.join("\n");
+    let file = path.display().to_string();
+    assert!(lines.iter().all(|l| l.starts_with(&format!("{file}: "))), "{text}");
+    for field in [
+        "company.company_id:",
+        "company.name:",
+        "company.time_zone:",
+        "company.default_region:",
+        "company.intent_threshold:",
+        "company.enrichment_delay_seconds:",
+        "company.admin_emails[0]:",
+        "routes.agents[0]: 'agent_taken' is already routed to company 'kanzlei-berg'",
+        "routes.phones[0]:",
+        "categories[0].threshold:",
+        "categories[0].keywords[0].weight:",
+        "categories[0].keywords[1].term:",
+        "categories[0].output:",
+        "categories[1].slug: 'net' is used by another category",
+        "outputs[0].webhook.url: must use https",
+        "outputs[0].webhook.preset: unknown preset 'jira-bug'",
+        "outputs[0].webhook.secret: must start with 'whsec_'",
+        "outputs[0].webhook.headers.X-Signature:",
+        "outputs[1].email.recipients[0]:",
+        "outputs[1].webhook.url: address 169.254.169.254",
+        "outputs[1].webhook.template: rendered payload is not valid JSON",
+        "presets[0].template: template does not compile",
+    ] {
+        assert!(text.contains(field), "missing {field} in:\n{text}");
+    }
+    assert!(s.store.load_spec("nord it").await.unwrap().is_none());
+    assert!(s.store.load_spec("Nord IT").await.unwrap().is_none(), "nothing written");
+
+    // Syntax and unknown fields fail at parse time, naming the field.
+    let typo = temp_file("typo.yaml", "company:\n  company_id: x\n  name: X\n  treshold: 3\n");
+    let lines = invalid(ctl.apply(&typo, false).await.unwrap_err());
+    assert!(
+        lines[0].contains("typo.yaml: company.treshold:") && lines[0].contains("unknown field `treshold`"),
+        "{lines:?}"
+    );
+    let json = temp_file(
+        "t.json",
+        r#"{"company": {"company_id": "x", "name": "X"}, "categories": [{"slug": 5}]}"#,
+    );
+    let lines = invalid(ctl.apply(&json, false).await.unwrap_err());
+    assert!(lines[0].contains("t.json: categories[0].slug:"), "{lines:?}");
+}
+
+#[tokio::test]
+async fn export_round_trips_and_masks_secrets() {
+    let s = stack_with(&[]).await;
+    let ctl = ctl(&s);
+    ctl.apply(Path::new(DEMO), false).await.unwrap();
+    let masked = ctl.export(COMPANY, false).await.unwrap();
+    assert!(!masked.contains("whsec_"), "secret masked");
+    assert!(!masked.contains("demo-zammad-token"), "auth header masked");
+    assert!(masked.contains("********"));
+    let path = temp_file("exported.yaml", &masked);
+    let report = ctl.apply(&path, false).await.unwrap();
+    assert!(
+        report.changes.is_empty(),
+        "applying an export is a no-op:\n{}",
+        report.render()
+    );
+    let stored = s.store.load_spec(COMPANY).await.unwrap().unwrap();
+    let hook = stored.outputs.iter().find_map(|o| o.webhook.as_ref()).unwrap();
+    assert!(hook.secret.as_deref().unwrap().starts_with("whsec_"), "secret kept");
+    let plain = ctl.export(COMPANY, true).await.unwrap();
+    assert!(plain.contains("whsec_") && plain.contains("demo-zammad-token"));
+    let path = temp_file("plain.yaml", &plain);
+    assert!(ctl.apply(&path, false).await.unwrap().changes.is_empty());
+}
+
+#[tokio::test]
+async fn customers_import_reports_bad_rows_and_updates_on_reimport() {
+    let s = stack().await;
+    let ctl = ctl(&s);
+    let csv = "name,phone,email,company,external_id\n\
+        Jonas Weber,0511 87654321,J.Weber@brandt.example,Brandt Elektrotechnik GmbH,K-10482\n\
+        ,0511 1111111,,,\n\
+        Maria Schäfer,+49 30 1234567,,Kanzlei Schäfer,\n\
+        Kein Telefon,12,,,\n\
+        Nur Mail,,mail@firma.example,,\n\
+        Falsche Mail,,keine-mail,,\n";
+    let path = temp_file("customers.csv", csv);
+    let report = ctl.import_customers(COMPANY, &path).await.unwrap();
+    assert_eq!(report.imported, 3, "{:?}", report.skipped);
+    let skipped = report.skipped.join("\n");
+    assert_eq!(report.skipped.len(), 3, "{skipped}");
+    assert!(skipped.contains("line 3: name is empty"), "{skipped}");
+    assert!(skipped.contains("line 5: phone '12'"), "{skipped}");
+    assert!(skipped.contains("line 7: e-mail 'keine-mail'"), "{skipped}");
+    let customers = s.store.list_customers(COMPANY).await.unwrap();
+    assert_eq!(customers.len(), 3);
+    let maria = customers.iter().find(|c| c.name == "Maria Schäfer").unwrap();
+    assert_eq!(maria.phone.as_deref(), Some("+49301234567"));
+
+    let updated = temp_file(
+        "customers.csv",
+        &csv.replace("Brandt Elektrotechnik GmbH", "Brandt Elektro AG"),
+    );
+    ctl.import_customers(COMPANY, &updated).await.unwrap();
+    let customers = s.store.list_customers(COMPANY).await.unwrap();
+    assert_eq!(customers.len(), 3, "re-import updates, it does not duplicate");
+    assert!(
+        customers
+            .iter()
+            .any(|c| c.company.as_deref() == Some("Brandt Elektro AG"))
+    );
+    assert!(s.store.list_customers("kanzlei-berg").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn cases_list_and_show() {
+    let s = stack().await;
+    let ctl = ctl(&s);
+    let (status, first) = s.post("/webhooks/retell", ANALYZED).await;
+    assert_eq!(status, StatusCode::OK);
+    s.post("/webhooks/retell", include_str!("../../events/retell/call_ended.json"))
+        .await;
+    let second = edited(ANALYZED, |v| v["call"]["call_id"] = serde_json::json!("call_second"));
+    s.post("/webhooks/retell", &second).await;
+
+    let all = ctl.list_cases(COMPANY, &CaseFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all[0].created_at >= all[1].created_at, "newest first");
+    let table = gatewayctl::render_case_table(&all);
+    assert!(table.contains(first["ticket_id"].as_str().unwrap()) && table.contains("2 case(s)"));
+    let pending = CaseFilter {
+        output_status: Some(gateway_domain::case::OutputStatus::Pending),
+        ..Default::default()
+    };
+    assert_eq!(ctl.list_cases(COMPANY, &pending).await.unwrap().len(), 2);
+    let sent = CaseFilter {
+        output_status: Some(gateway_domain::case::OutputStatus::Sent),
+        ..Default::default()
+    };
+    assert!(ctl.list_cases(COMPANY, &sent).await.unwrap().is_empty());
+    let future = CaseFilter {
+        since: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        ..Default::default()
+    };
+    assert!(ctl.list_cases(COMPANY, &future).await.unwrap().is_empty());
+    assert!(
+        ctl.list_cases("kanzlei-berg", &CaseFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let view = ctl
+        .show_case(COMPANY, first["ticket_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(view.case.call_id, CALL_ID);
+    let kinds: Vec<&str> = view.events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(kinds, ["call_analyzed", "call_ended"]);
+    assert!(view.exchange_log.is_empty());
+    assert!(
+        ctl.show_case("kanzlei-berg", first["ticket_id"].as_str().unwrap())
+            .await
+            .is_err(),
+        "tenant isolation"
+    );
+}
