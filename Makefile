@@ -7,7 +7,7 @@ export RETELL_API_KEY ?= key_local_demo
 export CARGO_TERM_COLOR ?= never
 PORT ?= 3000
 
-.PHONY: test run demo lint bench clean-local
+.PHONY: test run demo ctl lint bench clean-local
 
 ## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port).
 test:
@@ -21,6 +21,11 @@ run:
 ## Sends a signed sample call to the running gateway (`make run` in another terminal) and shows the case.
 demo:
 	cargo run --locked -q -p gateway-local -- demo --port $(PORT)
+
+## gatewayctl against the running local gateway, e.g. make ctl ARGS="cases list --company nordit-hannover"
+ctl:
+	@test -f .local/run.env || { echo "start the gateway with make run first"; exit 1; }
+	set -a; . .local/run.env; set +a; cargo run --locked -q -p gatewayctl -- $(ARGS)
 
 ## Formatting and lints, as CI runs them.
 lint:

@@ -67,13 +67,14 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     )?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  enrich queue        {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {} (RETELL_API_KEY)\n\nSend a signed sample call from another terminal:  make demo\nStop with Ctrl-C (the emulator stops with it).\n",
+        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  enrich queue        {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {} (RETELL_API_KEY)\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
         config.table_name,
         config.enrich_queue_url,
         tenant.company.name,
         tenant.company.company_id,
         tenant.routes.agents.first().map(String::as_str).unwrap_or("-"),
         config.retell_api_key,
+        tenant.company.company_id,
     );
     let app = Arc::new(ingest::App::new(&config, &sdk));
     serve(listener, app).await
