@@ -279,6 +279,8 @@ fn build(
         updated_at: now,
         enqueued_at: None,
         handoff_lease_until: 0,
+        enrichment: Default::default(),
+        delivery_enqueued_at: None,
         version: 0,
     };
     apply_sla(tenant, &mut case);

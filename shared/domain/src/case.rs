@@ -180,6 +180,43 @@ pub struct Analysis {
     pub custom_data: Map<String, Value>,
 }
 
+string_enum!(
+    /// How the caller was recognised.
+    MatchKind { AgentPhone => "agent_phone", CallerId => "caller_id", Email => "email", Name => "name", Created => "created" } default CallerId
+);
+
+/// The customer a case was linked to, how, and how sure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerMatch {
+    pub customer_id: String,
+    pub kind: MatchKind,
+    pub confidence: f64,
+}
+
+/// Results of enrichment (the Retell recording URL is never among them).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Enrichment {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerMatch>,
+    /// Private object key of the stored recording.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_object_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript_segment_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript_char_count: Option<u64>,
+    /// Why enrichment ended `failed` or `timeout`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
 /// One transcript line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Utterance {
@@ -238,6 +275,12 @@ pub struct ServiceCase {
     /// Until when (epoch ms) one request owns the hand-off (ticket number + enqueue).
     #[serde(default)]
     pub handoff_lease_until: i64,
+    /// What enrichment found; written only by the enrich function.
+    #[serde(default)]
+    pub enrichment: Enrichment,
+    /// When the case was handed to delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_enqueued_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version of the content fields.
     #[serde(default)]
     pub version: u64,

@@ -98,3 +98,173 @@ mod tests {
         assert!(Customer::from_fields("A", "", "", "Firma", "", "DE").is_err());
     }
 }
+
+/// What the matcher may look at: the caller block of a case and the company's customers found
+/// by phone and e-mail, plus all of them for name matching. Pure; the enrich function loads them.
+pub struct MatchInput<'a> {
+    pub agent_phone: Option<&'a str>,
+    pub caller_id: Option<&'a str>,
+    pub by_agent_phone: &'a [Customer],
+    pub by_caller_id: &'a [Customer],
+    pub by_email: &'a [Customer],
+    pub caller_name: Option<&'a str>,
+    pub caller_company: Option<&'a str>,
+    pub all: &'a [Customer],
+    pub name_threshold: f64,
+}
+
+/// Order: the agent-collected phone, the caller id, the e-mail, then the most similar name
+/// (Jaro-Winkler on folded names, against the customer's and the customer company's name).
+pub fn match_customer(input: &MatchInput<'_>) -> Option<crate::case::CustomerMatch> {
+    use crate::case::{CustomerMatch, MatchKind};
+    let first = |list: &[Customer]| list.iter().min_by(|a, b| a.customer_id.cmp(&b.customer_id)).cloned();
+    let found = |c: Customer, kind, confidence| {
+        Some(CustomerMatch {
+            customer_id: c.customer_id,
+            kind,
+            confidence,
+        })
+    };
+    if input.agent_phone.is_some()
+        && let Some(c) = first(input.by_agent_phone)
+    {
+        return found(c, MatchKind::AgentPhone, 1.0);
+    }
+    if input.caller_id.is_some()
+        && let Some(c) = first(input.by_caller_id)
+    {
+        return found(c, MatchKind::CallerId, 0.95);
+    }
+    if let Some(c) = first(input.by_email) {
+        return found(c, MatchKind::Email, 0.85);
+    }
+    let names: Vec<String> = [input.caller_name, input.caller_company]
+        .into_iter()
+        .flatten()
+        .map(crate::text::normalize)
+        .filter(|n| n.chars().count() >= 3)
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let score = |c: &Customer| {
+        let candidates = [Some(c.name.as_str()), c.company.as_deref()];
+        candidates
+            .into_iter()
+            .flatten()
+            .map(crate::text::normalize)
+            .flat_map(|cand| names.iter().map(move |n| strsim::jaro_winkler(n, &cand)))
+            .fold(0.0_f64, f64::max)
+    };
+    let best = input
+        .all
+        .iter()
+        .map(|c| (c, score(c)))
+        .filter(|(_, s)| *s >= input.name_threshold)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.customer_id.cmp(&a.0.customer_id)))?;
+    // A name is weaker evidence than a number or an address.
+    found(best.0.clone(), MatchKind::Name, (best.1 * 0.8 * 100.0).round() / 100.0)
+}
+
+/// The placeholder created for an unknown caller: `Unbekannt #4321` under their number.
+pub fn unknown_caller(phone: &str) -> Customer {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let last4 = &digits[digits.len().saturating_sub(4)..];
+    Customer {
+        customer_id: format!("tel-{digits}"),
+        name: format!("Unbekannt #{last4}"),
+        phone: Some(phone.to_string()),
+        email: None,
+        company: None,
+        external_id: None,
+    }
+}
+
+#[cfg(test)]
+mod match_tests {
+    use super::*;
+    use crate::case::MatchKind;
+
+    fn c(id: &str, name: &str, company: Option<&str>) -> Customer {
+        Customer {
+            customer_id: id.into(),
+            name: name.into(),
+            phone: None,
+            email: None,
+            company: company.map(Into::into),
+            external_id: None,
+        }
+    }
+
+    fn input<'a>(all: &'a [Customer]) -> MatchInput<'a> {
+        MatchInput {
+            agent_phone: None,
+            caller_id: None,
+            by_agent_phone: &[],
+            by_caller_id: &[],
+            by_email: &[],
+            caller_name: None,
+            caller_company: None,
+            all,
+            name_threshold: 0.88,
+        }
+    }
+
+    #[test]
+    fn rules_apply_in_order() {
+        let (a, b, e) = (
+            vec![c("a", "A", None)],
+            vec![c("b", "B", None)],
+            vec![c("e", "E", None)],
+        );
+        let all = [c("n", "Jonas Weber", None)];
+        let mut i = input(&all);
+        i.caller_name = Some("Jonas Weber");
+        i.by_email = &e;
+        i.by_caller_id = &b;
+        i.caller_id = Some("+49");
+        i.by_agent_phone = &a;
+        i.agent_phone = Some("+49");
+        assert_eq!(match_customer(&i).unwrap().kind, MatchKind::AgentPhone);
+        i.agent_phone = None;
+        assert_eq!(match_customer(&i).unwrap().kind, MatchKind::CallerId);
+        i.caller_id = None;
+        assert_eq!(match_customer(&i).unwrap().kind, MatchKind::Email);
+        i.by_email = &[];
+        let m = match_customer(&i).unwrap();
+        assert_eq!((m.customer_id.as_str(), m.kind), ("n", MatchKind::Name));
+        assert!(m.confidence <= 0.8);
+    }
+
+    #[test]
+    fn german_names_match_across_umlaut_spellings() {
+        let all = [
+            c("1", "Jürgen Weiß", Some("Müller & Söhne GmbH")),
+            c("2", "Jörg Weis", None),
+        ];
+        let mut i = input(&all);
+        i.caller_name = Some("Juergen Weiss");
+        assert_eq!(match_customer(&i).unwrap().customer_id, "1");
+        i.caller_name = Some("Herr Unbekannt");
+        i.caller_company = Some("Mueller und Soehne GmbH");
+        assert_eq!(
+            match_customer(&i).map(|m| m.customer_id),
+            Some("1".into()),
+            "company name counts"
+        );
+        i.caller_company = None;
+        i.caller_name = Some("Ralf Schmidt");
+        assert_eq!(match_customer(&i), None, "no similar name, no match");
+        i.caller_name = Some("Jo");
+        assert_eq!(match_customer(&i), None, "too short to compare");
+    }
+
+    #[test]
+    fn unknown_caller_placeholder() {
+        let u = unknown_caller("+4951187654321");
+        assert_eq!(
+            (u.customer_id.as_str(), u.name.as_str()),
+            ("tel-4951187654321", "Unbekannt #4321")
+        );
+    }
+}

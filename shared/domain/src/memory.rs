@@ -7,9 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::case::ServiceCase;
+use crate::case::{Enrichment, EnrichmentStatus, ServiceCase};
+use crate::customer::Customer;
 use crate::error::StoreError;
-use crate::ports::{CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, EnrichQueue, EnrichRequest};
+use crate::exchange::ExchangeEntry;
+use crate::ports::{
+    CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, CustomerStore, DeliverRequest, DeliveryQueue, EnrichClaim,
+    EnrichQueue, EnrichRequest, ExchangeLog, RecordingCopy, RecordingError, RecordingStore,
+};
 use crate::tenant::{RouteKey, Tenant};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -114,6 +119,53 @@ impl CaseStore for MemoryCaseStore {
     async fn release_handoff(&self, company_id: &str, call_id: &str) -> Result<(), StoreError> {
         if let Some(c) = lock(&self.cases).get_mut(&(company_id.to_string(), call_id.to_string())) {
             c.handoff_lease_until = 0;
+        }
+        Ok(())
+    }
+
+    async fn begin_enrichment(&self, company_id: &str, call_id: &str) -> Result<EnrichClaim, StoreError> {
+        let mut cases = lock(&self.cases);
+        Ok(match cases.get_mut(&(company_id.to_string(), call_id.to_string())) {
+            None => EnrichClaim::Missing,
+            Some(c)
+                if matches!(
+                    c.enrichment_status,
+                    EnrichmentStatus::Pending | EnrichmentStatus::Enriching
+                ) =>
+            {
+                c.enrichment_status = EnrichmentStatus::Enriching;
+                EnrichClaim::Started(Box::new(c.clone()))
+            }
+            Some(c) => EnrichClaim::Finished(Box::new(c.clone())),
+        })
+    }
+
+    async fn finish_enrichment(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        status: EnrichmentStatus,
+        enrichment: &Enrichment,
+    ) -> Result<bool, StoreError> {
+        let mut cases = lock(&self.cases);
+        match cases.get_mut(&(company_id.to_string(), call_id.to_string())) {
+            Some(c) if c.enrichment_status == EnrichmentStatus::Enriching => {
+                c.enrichment_status = status;
+                c.enrichment = enrichment.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn mark_delivery_enqueued(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if let Some(c) = lock(&self.cases).get_mut(&(company_id.to_string(), call_id.to_string())) {
+            c.delivery_enqueued_at = Some(at);
         }
         Ok(())
     }
@@ -224,5 +276,117 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         *lock(&self.0)
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryCustomerStore {
+    customers: Mutex<BTreeMap<(String, String), Customer>>,
+}
+
+impl MemoryCustomerStore {
+    pub fn list(&self, company_id: &str) -> Vec<Customer> {
+        lock(&self.customers)
+            .iter()
+            .filter(|((c, _), _)| c == company_id)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl CustomerStore for MemoryCustomerStore {
+    async fn customers_by_phone(&self, company_id: &str, e164: &str) -> Result<Vec<Customer>, StoreError> {
+        Ok(self
+            .list(company_id)
+            .into_iter()
+            .filter(|c| c.phone.as_deref() == Some(e164))
+            .collect())
+    }
+
+    async fn customers_by_email(&self, company_id: &str, email: &str) -> Result<Vec<Customer>, StoreError> {
+        Ok(self
+            .list(company_id)
+            .into_iter()
+            .filter(|c| c.email.as_deref() == Some(email))
+            .collect())
+    }
+
+    async fn all_customers(&self, company_id: &str) -> Result<Vec<Customer>, StoreError> {
+        Ok(self.list(company_id))
+    }
+
+    async fn save_customer(&self, company_id: &str, customer: &Customer) -> Result<(), StoreError> {
+        lock(&self.customers).insert((company_id.to_string(), customer.customer_id.clone()), customer.clone());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryDeliveryQueue {
+    pub sent: Mutex<Vec<DeliverRequest>>,
+}
+
+impl MemoryDeliveryQueue {
+    pub fn sent(&self) -> Vec<DeliverRequest> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for MemoryDeliveryQueue {
+    async fn enqueue(&self, request: &DeliverRequest) -> Result<(), StoreError> {
+        lock(&self.sent).push(request.clone());
+        Ok(())
+    }
+}
+
+/// Recordings by URL; a URL without an entry fails like an unreachable host.
+#[derive(Default)]
+pub struct MemoryRecordings {
+    pub sources: Mutex<HashMap<String, Result<Vec<u8>, RecordingError>>>,
+    pub stored: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+#[async_trait]
+impl RecordingStore for MemoryRecordings {
+    async fn copy(&self, url: &str, key: &str) -> Result<RecordingCopy, RecordingError> {
+        if let Some(existing) = lock(&self.stored).get(key) {
+            return Ok(RecordingCopy {
+                bytes: existing.len() as u64,
+                already_present: true,
+            });
+        }
+        let source = lock(&self.sources).get(url).cloned();
+        let bytes = source.unwrap_or_else(|| Err(RecordingError::Failed(format!("no such recording {url}"))))?;
+        let len = bytes.len() as u64;
+        lock(&self.stored).insert(key.to_string(), bytes);
+        Ok(RecordingCopy {
+            bytes: len,
+            already_present: false,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryExchangeLog {
+    pub entries: Mutex<Vec<(String, String, ExchangeEntry)>>,
+}
+
+impl MemoryExchangeLog {
+    pub fn operations(&self, case_id: &str) -> Vec<(String, u16)> {
+        lock(&self.entries)
+            .iter()
+            .filter(|(_, c, _)| c == case_id)
+            .map(|(_, _, e)| (e.operation.clone(), e.status_code))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ExchangeLog for MemoryExchangeLog {
+    async fn append(&self, company_id: &str, case_id: &str, entry: &ExchangeEntry) -> Result<(), StoreError> {
+        lock(&self.entries).push((company_id.to_string(), case_id.to_string(), entry.clone()));
+        Ok(())
     }
 }

@@ -4,8 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::case::ServiceCase;
+use crate::case::{Enrichment, EnrichmentStatus, ServiceCase};
+use crate::customer::Customer;
 use crate::error::StoreError;
+use crate::exchange::ExchangeEntry;
 use crate::tenant::{RouteKey, Tenant};
 
 pub trait Clock: Send + Sync {
@@ -122,6 +124,23 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Gives the lease back early (after a failed enqueue) so a retry need not wait for it.
     async fn release_handoff(&self, company_id: &str, call_id: &str) -> Result<(), StoreError>;
+    /// Moves enrichment `pending|enriching → enriching` and returns the case; a case whose
+    /// enrichment already ended comes back as `Finished`.
+    async fn begin_enrichment(&self, company_id: &str, call_id: &str) -> Result<EnrichClaim, StoreError>;
+    /// Moves `enriching → status` with the results; `false` if the case was not enriching.
+    async fn finish_enrichment(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        status: EnrichmentStatus,
+        enrichment: &Enrichment,
+    ) -> Result<bool, StoreError>;
+    async fn mark_delivery_enqueued(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn get_case(&self, company_id: &str, call_id: &str) -> Result<Option<ServiceCase>, StoreError>;
     async fn list_cases(&self, company_id: &str) -> Result<Vec<ServiceCase>, StoreError>;
     /// Events of a call; `company_id = None` reads the unrouted ones.
@@ -146,4 +165,63 @@ pub struct EnrichRequest {
 #[async_trait]
 pub trait EnrichQueue: Send + Sync {
     async fn enqueue(&self, request: &EnrichRequest, delay_seconds: u32) -> Result<(), StoreError>;
+}
+
+/// Result of claiming a case for enrichment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnrichClaim {
+    Started(Box<ServiceCase>),
+    /// Enrichment already ended (a duplicate message).
+    Finished(Box<ServiceCase>),
+    Missing,
+}
+
+/// A company's customers, for recognising callers.
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    async fn customers_by_phone(&self, company_id: &str, e164: &str) -> Result<Vec<Customer>, StoreError>;
+    async fn customers_by_email(&self, company_id: &str, email: &str) -> Result<Vec<Customer>, StoreError>;
+    async fn all_customers(&self, company_id: &str) -> Result<Vec<Customer>, StoreError>;
+    async fn save_customer(&self, company_id: &str, customer: &Customer) -> Result<(), StoreError>;
+}
+
+/// The message that starts delivery of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverRequest {
+    pub company_id: String,
+    pub call_id: String,
+    pub case_id: String,
+}
+
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    async fn enqueue(&self, request: &DeliverRequest) -> Result<(), StoreError>;
+}
+
+/// A stored copy of a call recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordingCopy {
+    pub bytes: u64,
+    /// The object was already there (an earlier attempt stored it).
+    pub already_present: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordingError {
+    #[error("recording download timed out: {0}")]
+    Timeout(String),
+    #[error("recording copy failed: {0}")]
+    Failed(String),
+}
+
+/// Copies a recording from a URL into private storage under `key`, streaming.
+#[async_trait]
+pub trait RecordingStore: Send + Sync {
+    async fn copy(&self, url: &str, key: &str) -> Result<RecordingCopy, RecordingError>;
+}
+
+/// The audit log of every delivery attempt and internal step of a case.
+#[async_trait]
+pub trait ExchangeLog: Send + Sync {
+    async fn append(&self, company_id: &str, case_id: &str, entry: &ExchangeEntry) -> Result<(), StoreError>;
 }

@@ -217,6 +217,8 @@ pub fn sample_case() -> ServiceCase {
         updated_at: at,
         enqueued_at: Some(at),
         handoff_lease_until: 0,
+        enrichment: Default::default(),
+        delivery_enqueued_at: None,
         version: 0,
     }
 }

@@ -51,6 +51,12 @@ pub struct CompanyConfig {
     /// Region for phone numbers written without a country code (ISO 3166 alpha-2).
     pub default_region: String,
     pub sla_tracking_enabled: bool,
+    /// Minimum Jaro-Winkler similarity (0..=1) for matching a caller to a customer by name.
+    pub name_match_threshold: f64,
+    /// Create an "unknown caller" customer when nobody matches (needs a caller number).
+    pub create_unknown_callers: bool,
+    /// Copy Retell's PII-scrubbed recording instead of the original.
+    pub use_scrubbed_recording: bool,
 }
 
 impl Default for CompanyConfig {
@@ -71,6 +77,9 @@ impl Default for CompanyConfig {
             locale: "de-DE".into(),
             default_region: "DE".into(),
             sla_tracking_enabled: true,
+            name_match_threshold: 0.88,
+            create_unknown_callers: false,
+            use_scrubbed_recording: false,
         }
     }
 }
