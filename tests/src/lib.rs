@@ -21,9 +21,13 @@ pub struct Stack {
     pub sdk: SdkConfig,
     pub ddb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
     pub resources: Provisioned,
     pub store: DynamoStore,
     pub app: ingest::App,
+    pub enrich: enrich::App,
+    /// `127.0.0.1:port` of a local recording host (allow-listed for this stack only).
+    pub recording_host: String,
 }
 
 pub fn nordit() -> TenantSpec {
@@ -43,13 +47,27 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
     let config = gateway_local::ingest_config(&resources, API_KEY);
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let store = DynamoStore::new(ddb.clone(), &resources.table);
+    let s3 = gateway_local::s3_client(&sdk);
+    let recording_host = gateway_local::recording_server::start()
+        .await
+        .expect("recording server");
+    let enrich_config = enrich::Config {
+        table_name: resources.table.clone(),
+        delivery_queue_url: resources.delivery_queue_url.clone(),
+        recordings_bucket: resources.bucket.clone(),
+        max_receives: 3,
+        url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![recording_host.clone()]),
+    };
     Stack {
         sqs: aws_sdk_sqs::Client::new(&sdk),
         app: ingest::App::new(&config, &sdk),
+        enrich: enrich::App::new(&enrich_config, &sdk, s3.clone()),
+        s3,
         ddb,
         store,
         resources,
         sdk,
+        recording_host,
     }
 }
 
@@ -103,11 +121,16 @@ impl Stack {
     }
 
     pub async fn queue_counts(&self) -> (u64, u64, u64) {
+        self.counts(&self.resources.enrich_queue_url).await
+    }
+
+    /// (visible, delayed, in flight) of any queue.
+    pub async fn counts(&self, queue_url: &str) -> (u64, u64, u64) {
         use aws_sdk_sqs::types::QueueAttributeName as A;
         let out = self
             .sqs
             .get_queue_attributes()
-            .queue_url(&self.resources.enrich_queue_url)
+            .queue_url(queue_url)
             .attribute_names(A::All)
             .send()
             .await
@@ -119,6 +142,47 @@ impl Stack {
             get(A::ApproximateNumberOfMessagesDelayed),
             get(A::ApproximateNumberOfMessagesNotVisible),
         )
+    }
+}
+
+impl Stack {
+    /// One round of the enrich event source: receive a batch, run the handler, delete successes.
+    /// Failed records are made visible again at once (standing in for the visibility timeout).
+    /// Returns how many records were received and how many failed.
+    pub async fn run_enrich_once(&self, wait_seconds: i32) -> (usize, usize) {
+        let queue = &self.resources.enrich_queue_url;
+        let event = gateway_local::event_source::receive_batch(&self.sqs, queue, 10, wait_seconds)
+            .await
+            .expect("receive");
+        if event.records.is_empty() {
+            return (0, 0);
+        }
+        let ctx = lambda_runtime::Context::default();
+        let response = enrich::handle(&self.enrich, lambda_runtime::LambdaEvent::new(event.clone(), ctx))
+            .await
+            .expect("handler");
+        let failed = gateway_local::event_source::settle(&self.sqs, queue, &event, &response)
+            .await
+            .expect("settle");
+        for record in event
+            .records
+            .iter()
+            .filter(|r| r.message_id.as_ref().is_some_and(|id| failed.contains(id)))
+        {
+            self.sqs
+                .change_message_visibility()
+                .queue_url(queue)
+                .receipt_handle(record.receipt_handle.clone().unwrap_or_default())
+                .visibility_timeout(0)
+                .send()
+                .await
+                .expect("release");
+        }
+        (event.records.len(), failed.len())
+    }
+
+    pub fn recording_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.recording_host)
     }
 }
 

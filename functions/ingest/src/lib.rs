@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use gateway_adapters::aws::{ConfigError, env_var};
-use gateway_adapters::{DynamoStore, SqsEnrichQueue};
+use gateway_adapters::{DynamoStore, SqsQueue};
 use gateway_domain::IngestError;
 use gateway_domain::cache::CachedConfigStore;
 use gateway_domain::ingest::{Ingest, IngestSettings, Ports, WebhookReply};
@@ -63,7 +63,7 @@ impl App {
     /// Wires the real adapters around given clients (tests add interceptors to count requests).
     pub fn from_clients(config: &Config, ddb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {
         let store = DynamoStore::new(ddb, &config.table_name);
-        let queue = SqsEnrichQueue::new(sqs, &config.enrich_queue_url);
+        let queue = SqsQueue::new(sqs, &config.enrich_queue_url);
         let clock = Arc::new(SystemClock);
         let ttl = chrono::Duration::seconds(config.config_cache_seconds);
         let ports = Ports {

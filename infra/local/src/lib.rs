@@ -17,6 +17,9 @@ use hyper_util::rt::TokioIo;
 use ingest::App;
 use tokio::net::TcpListener;
 
+pub mod event_source;
+pub mod recording_server;
+
 pub const REGION: &str = "eu-central-1";
 /// API Gateway's own payload limit; the handler enforces Retell's 1 MB itself.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -46,6 +49,11 @@ pub async fn emulator_sdk(endpoint: &str) -> SdkConfig {
         .await
 }
 
+/// S3 against the emulator needs path-style addressing (no per-bucket DNS names locally).
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+}
+
 /// Creates the table and queues and writes the tenants.
 pub async fn provision_and_seed(
     sdk: &SdkConfig,
@@ -54,7 +62,7 @@ pub async fn provision_and_seed(
 ) -> Result<Provisioned, BoxError> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
-    let provisioned = provision(&ddb, &sqs, names).await?;
+    let provisioned = provision(&ddb, &sqs, &s3_client(sdk), names).await?;
     let store = DynamoStore::new(ddb, &provisioned.table);
     for tenant in tenants {
         store.apply_spec(tenant).await?;

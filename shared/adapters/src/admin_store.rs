@@ -1,9 +1,12 @@
 //! Operator queries and writes: customers, cases by time or ticket reference, exchange logs.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gateway_domain::StoreError;
 use gateway_domain::case::ServiceCase;
 use gateway_domain::customer::Customer;
+use gateway_domain::exchange::ExchangeEntry;
+use gateway_domain::ports::{CustomerStore, ExchangeLog};
 
 use crate::aws::unavailable;
 use crate::dynamo::{DynamoStore, Item, from_item, s, to_item};
@@ -98,5 +101,49 @@ impl DynamoStore {
             .query_prefix(keys::exchange_log(company_id, case_id), keys::LOG_PREFIX)
             .await?;
         items.into_iter().map(from_item).collect()
+    }
+}
+
+#[async_trait]
+impl CustomerStore for DynamoStore {
+    async fn customers_by_phone(&self, company_id: &str, e164: &str) -> Result<Vec<Customer>, StoreError> {
+        let items = self
+            .query_index(keys::GSI1, keys::customer_phone_index(company_id, e164), None)
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn customers_by_email(&self, company_id: &str, email: &str) -> Result<Vec<Customer>, StoreError> {
+        let items = self
+            .query_index(
+                keys::GSI2,
+                keys::customer_email_index(company_id, &email.to_lowercase()),
+                None,
+            )
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn all_customers(&self, company_id: &str) -> Result<Vec<Customer>, StoreError> {
+        self.list_customers(company_id).await
+    }
+
+    async fn save_customer(&self, company_id: &str, customer: &Customer) -> Result<(), StoreError> {
+        self.put_customer(company_id, customer).await
+    }
+}
+
+#[async_trait]
+impl ExchangeLog for DynamoStore {
+    async fn append(&self, company_id: &str, case_id: &str, entry: &ExchangeEntry) -> Result<(), StoreError> {
+        let mut item = to_item(entry)?;
+        let sk = format!(
+            "{}{}#{}",
+            keys::LOG_PREFIX,
+            entry.created_at.to_rfc3339(),
+            entry.event_id
+        );
+        item.extend(Self::key(keys::exchange_log(company_id, case_id), sk));
+        self.put(item).await
     }
 }

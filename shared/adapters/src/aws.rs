@@ -9,6 +9,17 @@ pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
+/// S3 client; `AWS_S3_FORCE_PATH_STYLE=1` (set locally) selects path-style addressing, which
+/// the emulator needs.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let path_style = std::env::var("AWS_S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "1" || v == "true");
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(path_style)
+            .build(),
+    )
+}
+
 /// Maps any SDK error to a retryable store error that keeps the service's message.
 pub fn unavailable<E>(context: &str, err: aws_sdk_dynamodb::error::SdkError<E>) -> StoreError
 where

@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use gateway_domain::StoreError;
-use gateway_domain::case::ServiceCase;
-use gateway_domain::ports::{CallEvent, CaseStore, CreateOutcome};
+use gateway_domain::case::{Enrichment, EnrichmentStatus, ServiceCase};
+use gateway_domain::ports::{CallEvent, CaseStore, CreateOutcome, EnrichClaim};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -360,6 +360,76 @@ impl CaseStore for DynamoStore {
             "attribute_exists(PK)",
             &[("#lease", "handoff_lease_until")],
             vec![(":zero", n(0))],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn begin_enrichment(&self, company_id: &str, call_id: &str) -> Result<EnrichClaim, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::case_key(company_id, call_id)))
+            .update_expression("SET #st = :enriching")
+            .condition_expression("attribute_exists(PK) AND (#st = :pending OR #st = :enriching)")
+            .expression_attribute_names("#st", "enrichment_status")
+            .expression_attribute_values(":enriching", s(EnrichmentStatus::Enriching.as_str()))
+            .expression_attribute_values(":pending", s(EnrichmentStatus::Pending.as_str()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match res {
+            Ok(out) => match out.attributes {
+                Some(item) => Ok(EnrichClaim::Started(Box::new(from_item(item)?))),
+                None => Err(StoreError::Corrupt("update returned no case".into())),
+            },
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(match self.get_case(company_id, call_id).await? {
+                    Some(case) => EnrichClaim::Finished(Box::new(case)),
+                    None => EnrichClaim::Missing,
+                })
+            }
+            Err(e) => Err(unavailable("begin enrichment", e)),
+        }
+    }
+
+    async fn finish_enrichment(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        status: EnrichmentStatus,
+        enrichment: &Enrichment,
+    ) -> Result<bool, StoreError> {
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #st = :status, #en = :info",
+            "#st = :enriching",
+            &[("#st", "enrichment_status"), ("#en", "enrichment")],
+            vec![
+                (":status", s(status.as_str())),
+                (":info", to_value(enrichment)?),
+                (":enriching", s(EnrichmentStatus::Enriching.as_str())),
+            ],
+        )
+        .await
+    }
+
+    async fn mark_delivery_enqueued(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #d = :at",
+            "attribute_exists(PK)",
+            &[("#d", "delivery_enqueued_at")],
+            vec![(":at", to_value(&at)?)],
         )
         .await
         .map(|_| ())

@@ -4,10 +4,13 @@
 pub mod admin_store;
 pub mod aws;
 pub mod dynamo;
+pub mod http;
 pub mod keys;
 pub mod provision;
+pub mod recordings;
 pub mod sqs;
 pub mod tenant_store;
 
 pub use dynamo::DynamoStore;
-pub use sqs::SqsEnrichQueue;
+pub use recordings::S3Recordings;
+pub use sqs::SqsQueue;

@@ -16,6 +16,9 @@ pub struct ResourceNames {
     pub table: String,
     pub enrich_queue: String,
     pub enrich_dlq: String,
+    pub delivery_queue: String,
+    pub delivery_dlq: String,
+    pub bucket: String,
 }
 
 impl ResourceNames {
@@ -24,6 +27,9 @@ impl ResourceNames {
             table: format!("{prefix}-table"),
             enrich_queue: format!("{prefix}-enrich"),
             enrich_dlq: format!("{prefix}-enrich-dlq"),
+            delivery_queue: format!("{prefix}-delivery"),
+            delivery_dlq: format!("{prefix}-delivery-dlq"),
+            bucket: format!("{prefix}-recordings"),
         }
     }
 }
@@ -34,6 +40,9 @@ pub struct Provisioned {
     pub table: String,
     pub enrich_queue_url: String,
     pub enrich_dlq_url: String,
+    pub delivery_queue_url: String,
+    pub delivery_dlq_url: String,
+    pub bucket: String,
 }
 
 /// Receives before a message moves to the dead-letter queue.
@@ -47,40 +56,87 @@ fn err(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("{context}: {e}"))
 }
 
+/// Delivery queue visibility: six times a 30 s function timeout.
+pub const DELIVERY_VISIBILITY_SECONDS: u32 = 180;
+
 pub async fn provision(
     ddb: &aws_sdk_dynamodb::Client,
     sqs: &aws_sdk_sqs::Client,
+    s3: &aws_sdk_s3::Client,
     names: &ResourceNames,
 ) -> Result<Provisioned, StoreError> {
     create_table(ddb, &names.table).await?;
-    let enrich_dlq_url = create_queue(
+    let (enrich_queue_url, enrich_dlq_url) =
+        create_queue_with_dlq(sqs, &names.enrich_queue, &names.enrich_dlq, ENRICH_VISIBILITY_SECONDS).await?;
+    let (delivery_queue_url, delivery_dlq_url) = create_queue_with_dlq(
         sqs,
-        &names.enrich_dlq,
+        &names.delivery_queue,
+        &names.delivery_dlq,
+        DELIVERY_VISIBILITY_SECONDS,
+    )
+    .await?;
+    create_bucket(s3, &names.bucket).await?;
+    Ok(Provisioned {
+        table: names.table.clone(),
+        enrich_queue_url,
+        enrich_dlq_url,
+        delivery_queue_url,
+        delivery_dlq_url,
+        bucket: names.bucket.clone(),
+    })
+}
+
+/// A queue whose messages move to `dlq` after `MAX_RECEIVE_COUNT` receives; returns both URLs.
+async fn create_queue_with_dlq(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    dlq: &str,
+    visibility: u32,
+) -> Result<(String, String), StoreError> {
+    let dlq_url = create_queue(
+        sqs,
+        dlq,
         &[(
             QueueAttributeName::MessageRetentionPeriod,
             DLQ_RETENTION_SECONDS.to_string(),
         )],
     )
     .await?;
-    let dlq_arn = queue_arn(sqs, &enrich_dlq_url).await?;
+    let dlq_arn = queue_arn(sqs, &dlq_url).await?;
     let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{MAX_RECEIVE_COUNT}"}}"#);
-    let enrich_queue_url = create_queue(
+    let url = create_queue(
         sqs,
-        &names.enrich_queue,
+        name,
         &[
-            (
-                QueueAttributeName::VisibilityTimeout,
-                ENRICH_VISIBILITY_SECONDS.to_string(),
-            ),
+            (QueueAttributeName::VisibilityTimeout, visibility.to_string()),
             (QueueAttributeName::RedrivePolicy, redrive),
         ],
     )
     .await?;
-    Ok(Provisioned {
-        table: names.table.clone(),
-        enrich_queue_url,
-        enrich_dlq_url,
-    })
+    Ok((url, dlq_url))
+}
+
+/// The recordings bucket: private (no public ACLs), encrypted by default.
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), StoreError> {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let region = s3
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    let mut req = s3.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        );
+    }
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
+        Err(e) => Err(err("create bucket", aws_sdk_s3::error::DisplayErrorContext(&e))),
+    }
 }
 
 fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
