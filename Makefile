@@ -7,7 +7,7 @@ export RETELL_API_KEY ?= key_local_demo
 export CARGO_TERM_COLOR ?= never
 PORT ?= 3000
 
-.PHONY: test run demo ctl lint bench clean-local
+.PHONY: test run demo ctl lint bench measure-recording clean-local
 
 ## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port).
 test:
@@ -35,6 +35,11 @@ lint:
 ## Criterion benchmark of the ingest hot path.
 bench:
 	cargo bench -p ingest --bench hot_path
+
+## Peak memory of the enrich adapter while copying a 200 MiB recording into the emulator's S3.
+measure-recording:
+	cargo build --release --locked -p gateway-local
+	infra/emulator.sh run target/release/gateway-local measure-recording --mb $(or $(MB),200)
 
 clean-local:
 	infra/emulator.sh stop

@@ -18,7 +18,7 @@ const DEMO_TENANT: &str = "infra/tenants/nordit.yaml";
 const SAMPLE_CALL: &str = "events/retell/call_analyzed.json";
 
 fn usage() -> BoxError {
-    "usage: gateway-local serve [--port N] | demo [--port N]".into()
+    "usage: gateway-local serve [--port N] | demo [--port N] | measure-recording [--mb N]".into()
 }
 
 fn port_arg(args: &[String]) -> Result<u16, BoxError> {
@@ -36,6 +36,7 @@ async fn main() -> Result<(), BoxError> {
     match args.first().map(String::as_str) {
         Some("serve") => run_serve(port).await,
         Some("demo") => run_demo(port).await,
+        Some("measure-recording") => measure_recording(&args).await,
         _ => Err(usage()),
     }
 }
@@ -129,5 +130,49 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
         .cloned()
         .unwrap_or_default();
     println!("\nEnrich queue: {delayed} message(s) waiting out the enrichment delay.");
+    Ok(())
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Copies a recording of `--mb` MiB (default 200) from a local host into the emulator's S3 with
+/// the enrich function's adapter and reports the peak memory of this process.
+async fn measure_recording(args: &[String]) -> Result<(), BoxError> {
+    use gateway_domain::ports::RecordingStore;
+    let mb: u64 = match args.iter().position(|a| a == "--mb") {
+        Some(i) => args.get(i + 1).ok_or_else(usage)?.parse().map_err(|_| usage())?,
+        None => 200,
+    };
+    let endpoint = emulator_endpoint()?;
+    let sdk = emulator_sdk(&endpoint).await;
+    let s3 = gateway_local::s3_client(&sdk);
+    let bucket = format!("measure-{}", ulid::Ulid::new().to_string().to_lowercase());
+    gateway_adapters::provision::create_bucket(&s3, &bucket).await?;
+    let host = gateway_local::recording_server::start().await?;
+    let copier =
+        gateway_adapters::S3Recordings::new(s3, &bucket, gateway_domain::ssrf::UrlPolicy::local(vec![host.clone()]));
+    let size = mb * 1024 * 1024;
+    let before = peak_rss_kib();
+    let started = std::time::Instant::now();
+    let copy = copier
+        .copy(&format!("http://{host}/rec/{size}.wav"), "measure/recording.wav")
+        .await?;
+    let elapsed = started.elapsed();
+    let peak = peak_rss_kib();
+    println!(
+        "copied {} bytes ({mb} MiB) in {:.1} s; peak RSS {:.1} MiB (before the copy {:.1} MiB); part size {} MiB",
+        copy.bytes,
+        elapsed.as_secs_f64(),
+        peak as f64 / 1024.0,
+        before as f64 / 1024.0,
+        gateway_adapters::recordings::PART_SIZE / (1024 * 1024)
+    );
     Ok(())
 }

@@ -47,8 +47,8 @@ pub struct Provisioned {
 
 /// Receives before a message moves to the dead-letter queue.
 pub const MAX_RECEIVE_COUNT: u32 = 3;
-/// Enrich queue visibility: six times a 30 s function timeout, as AWS advises for event sources.
-pub const ENRICH_VISIBILITY_SECONDS: u32 = 180;
+/// Enrich queue visibility: six times the 60 s function timeout, as AWS advises for event sources.
+pub const ENRICH_VISIBILITY_SECONDS: u32 = 360;
 /// Dead letters are kept for the SQS maximum of 14 days.
 pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
 
