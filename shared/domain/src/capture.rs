@@ -280,6 +280,10 @@ fn build(
         enqueued_at: None,
         handoff_lease_until: 0,
         enrichment: Default::default(),
+        delivery: Default::default(),
+        external_reference: None,
+        output_sent_at: None,
+        output_error: None,
         delivery_enqueued_at: None,
         version: 0,
     };

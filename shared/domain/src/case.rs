@@ -217,6 +217,44 @@ pub struct Enrichment {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+string_enum!(
+    /// A delivery channel.
+    Channel { Email => "email", Webhook => "webhook" } default Webhook
+);
+
+/// One channel's delivery state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChannelState {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The target's ticket id (webhook) or the first message id (e-mail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Recipients the e-mail went to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Delivery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<ChannelState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<ChannelState>,
+}
+
+impl Delivery {
+    pub fn sent(&self, channel: Channel) -> bool {
+        let state = match channel {
+            Channel::Email => &self.email,
+            Channel::Webhook => &self.webhook,
+        };
+        state.as_ref().is_some_and(|s| s.sent_at.is_some())
+    }
+}
+
 /// One transcript line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Utterance {
@@ -278,6 +316,17 @@ pub struct ServiceCase {
     /// What enrichment found; written only by the enrich function.
     #[serde(default)]
     pub enrichment: Enrichment,
+    /// Per-channel delivery state: a channel that succeeded is never sent again.
+    #[serde(default)]
+    pub delivery: Delivery,
+    /// The ticket id the target system returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_sent_at: Option<DateTime<Utc>>,
+    /// The last delivery error (kept while retrying; the case only turns `failed` at the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_error: Option<String>,
     /// When the case was handed to delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_enqueued_at: Option<DateTime<Utc>>,

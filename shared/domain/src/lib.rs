@@ -16,6 +16,7 @@ pub mod output;
 pub mod phone;
 pub mod plan;
 pub mod ports;
+pub mod presets;
 pub mod problem_since;
 pub mod retell;
 pub mod ssrf;
@@ -23,5 +24,6 @@ pub mod template;
 pub mod tenant;
 pub mod text;
 pub mod validate;
+pub mod webhook;
 
 pub use error::{IngestError, StoreError};

@@ -98,6 +98,12 @@ pub struct WebhookOutput {
     /// Header carrying a stable per-case-and-channel id, e.g. `Idempotency-Key` for Zendesk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_header: Option<String>,
+    /// Values a preset reads (`params.project_key`, `params.queue`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// HTTP statuses that will not succeed on a retry (dead-letter at once). 410 always is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permanent_statuses: Vec<u16>,
 }
 
 /// Where a category's cases go.
@@ -206,6 +212,8 @@ mod tests {
                 include_transcript: false,
                 enabled: true,
                 idempotency_header: None,
+                params: BTreeMap::new(),
+                permanent_statuses: vec![],
             }),
         };
         let mut masked = out.masked();

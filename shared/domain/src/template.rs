@@ -24,6 +24,8 @@ pub enum TemplateError {
 /// Links a payload may carry besides the case itself.
 #[derive(Debug, Clone, Default)]
 pub struct RenderExtras {
+    /// Values a preset reads as `params.*`.
+    pub params: std::collections::BTreeMap<String, String>,
     pub audio_url: Option<String>,
     pub audio_url_expires_at: Option<DateTime<Utc>>,
     pub case_url: Option<String>,
@@ -133,9 +135,26 @@ pub fn render_context(case: &ServiceCase, extras: &RenderExtras) -> Value {
             "transcript_available": !case.transcript.is_empty(),
         },
         "links": {"case_url": extras.case_url.clone().unwrap_or_default()},
+        "params": extras.params,
+        "prio": priority_values(case.priority),
         "transcript": transcript,
         "timestamp": extras.now.unwrap_or(case.updated_at).to_rfc3339(),
         "source": "service_gateway",
+    })
+}
+
+/// One priority in each ticket system's terms.
+fn priority_values(p: Priority) -> Value {
+    let (jira, zendesk, servicenow, otrs, freshdesk, zammad, redmine) = match p {
+        Priority::Critical => ("Highest", "urgent", "1", "5 very high", 4, 3, 5),
+        Priority::High => ("High", "high", "1", "4 high", 3, 3, 4),
+        Priority::Normal => ("Medium", "normal", "2", "3 normal", 2, 2, 2),
+        Priority::Low => ("Low", "low", "3", "2 low", 1, 1, 1),
+    };
+    let impact = if p == Priority::Critical { "1" } else { "2" };
+    json!({
+        "jira": jira, "zendesk": zendesk, "servicenow": servicenow, "servicenow_impact": impact,
+        "otrs": otrs, "freshdesk": freshdesk, "zammad": zammad, "redmine": redmine,
     })
 }
 
@@ -218,6 +237,10 @@ pub fn sample_case() -> ServiceCase {
         enqueued_at: Some(at),
         handoff_lease_until: 0,
         enrichment: Default::default(),
+        delivery: Default::default(),
+        external_reference: None,
+        output_sent_at: None,
+        output_error: None,
         delivery_enqueued_at: None,
         version: 0,
     }
@@ -225,8 +248,17 @@ pub fn sample_case() -> ServiceCase {
 
 /// Compiles `source` and renders the nasty sample case with it: what `apply` checks.
 pub fn check_template(source: &str) -> Result<(), TemplateError> {
+    check_template_with(source, &std::collections::BTreeMap::new())
+}
+
+/// The same with an output's `params` (a preset may turn them into numbers or keys).
+pub fn check_template_with(
+    source: &str,
+    params: &std::collections::BTreeMap<String, String>,
+) -> Result<(), TemplateError> {
     let template = PayloadTemplate::compile(source)?;
     let extras = RenderExtras {
+        params: params.clone(),
         audio_url: Some("https://gateway.example/audio/TKT-2026-00042?sig=abc".into()),
         include_transcript: true,
         ..Default::default()

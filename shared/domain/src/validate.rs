@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::output::{BUILTIN_PRESETS, MASKED_SECRET, OutputConfig, OutputType};
 use crate::phone::to_e164;
 use crate::ssrf::{UrlPolicy, check_url};
-use crate::template::check_template;
+use crate::template::{check_template, check_template_with};
 use crate::tenant::TenantSpec;
 
 /// One problem in a tenant document.
@@ -298,8 +298,18 @@ fn check_output(r: &mut Report, path: &str, o: &OutputConfig, presets: &HashSet<
                     format!("{path}.webhook.preset"),
                     format!("unknown preset '{p}' (built-in: {})", BUILTIN_PRESETS.join(", ")),
                 ),
+                (Some(p), None) => {
+                    if let Some(builtin) = crate::presets::builtin(p)
+                        && let Err(e) = check_template_with(builtin.template, &w.params)
+                    {
+                        r.add(
+                            format!("{path}.webhook.params"),
+                            format!("preset '{p}' with these params: {e}"),
+                        );
+                    }
+                }
                 (None, Some(t)) => {
-                    if let Err(e) = check_template(t) {
+                    if let Err(e) = check_template_with(t, &w.params) {
                         r.add(format!("{path}.webhook.template"), e.to_string());
                     }
                 }
