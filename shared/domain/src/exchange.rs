@@ -36,6 +36,13 @@ pub struct ExchangeEntry {
     pub error_class: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// Request and response bodies (redacted, truncated) and headers (redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// A short redacted summary of what happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -56,6 +63,9 @@ impl ExchangeEntry {
             attempt,
             error_class: None,
             error_message: None,
+            request_body: None,
+            response_body: None,
+            headers: Vec::new(),
             detail: None,
             created_at: at,
         }
@@ -88,9 +98,81 @@ pub fn redact_error(message: &str) -> String {
     crate::text::truncate_chars(&cleaned.join(" "), 1000)
 }
 
+const SENSITIVE_KEYS: &[&str] = &[
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "authorization",
+    "auth",
+    "bearer",
+    "credential",
+    "private_key",
+    "api_key",
+    "apikey",
+    "signature",
+    "cookie",
+    "session",
+];
+
+/// Replaces values under sensitive keys (any case, `-`/`_` ignored) and secret-looking values
+/// (`Bearer …`, `whsec_…`, long tokens) in a JSON text; non-JSON text is truncated only.
+pub fn redact_body(body: &str, max_chars: usize) -> String {
+    fn sensitive(key: &str) -> bool {
+        let k: String = key
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .collect();
+        SENSITIVE_KEYS.iter().any(|s| k.contains(&s.replace('_', "")))
+    }
+    fn looks_secret(v: &str) -> bool {
+        let t = v.trim();
+        t.starts_with("Bearer ")
+            || t.starts_with("Basic ")
+            || t.starts_with("whsec_")
+            || (t.len() > 40
+                && !t.contains(' ')
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || "+/=_-.".contains(c)))
+    }
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    if sensitive(k) && !val.is_object() && !val.is_array() {
+                        *val = serde_json::Value::String("[REDACTED]".into());
+                    } else {
+                        walk(val);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::String(s) if looks_secret(s) => *s = "[REDACTED:secret_pattern]".into(),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            walk(&mut v);
+            crate::text::truncate_chars(&v.to_string(), max_chars)
+        }
+        Err(_) => crate::text::truncate_chars(body, max_chars),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_lose_their_secrets() {
+        let body = r#"{"UserLogin":"api","Password":"hunter2","nested":{"api-key":"k","X_Auth_Token":"t"},"note":"Bearer abc.def","ok":"Drucker"}"#;
+        let out = redact_body(body, 10_000);
+        for secret in ["hunter2", "\"k\"", "\"t\"", "abc.def"] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        assert!(out.contains("Drucker") && out.contains("api"));
+    }
 
     #[test]
     fn urls_and_addresses_are_redacted() {

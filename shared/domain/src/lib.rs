@@ -6,6 +6,8 @@ pub mod capture;
 pub mod case;
 pub mod classify;
 pub mod customer;
+pub mod deliver;
+pub mod email;
 pub mod enrich;
 pub mod error;
 pub mod exchange;

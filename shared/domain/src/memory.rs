@@ -7,15 +7,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::case::{Enrichment, EnrichmentStatus, ServiceCase};
+use crate::case::{Channel, ChannelState, Enrichment, EnrichmentStatus, OutputStatus, ServiceCase};
 use crate::customer::Customer;
+use crate::email::OutgoingEmail;
 use crate::error::StoreError;
 use crate::exchange::ExchangeEntry;
 use crate::ports::{
     CallEvent, CaseStore, Clock, ConfigStore, CreateOutcome, CustomerStore, DeliverRequest, DeliveryQueue, EnrichClaim,
     EnrichQueue, EnrichRequest, ExchangeLog, RecordingCopy, RecordingError, RecordingStore,
 };
+use crate::ports::{HttpResponse, MailError, Mailer, TransportError, WebhookClient};
 use crate::tenant::{RouteKey, Tenant};
+use crate::webhook::WebhookRequest;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -156,6 +159,52 @@ impl CaseStore for MemoryCaseStore {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn mark_channel_sent(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channel: Channel,
+        state: &ChannelState,
+    ) -> Result<bool, StoreError> {
+        let mut cases = lock(&self.cases);
+        let Some(c) = cases.get_mut(&(company_id.to_string(), call_id.to_string())) else {
+            return Ok(false);
+        };
+        if c.delivery.sent(channel) {
+            return Ok(false);
+        }
+        match channel {
+            Channel::Email => c.delivery.email = Some(state.clone()),
+            Channel::Webhook => c.delivery.webhook = Some(state.clone()),
+        }
+        Ok(true)
+    }
+
+    async fn mark_output_sent(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        external_reference: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if let Some(c) = lock(&self.cases).get_mut(&(company_id.to_string(), call_id.to_string())) {
+            c.output_status = OutputStatus::Sent;
+            c.output_sent_at = Some(at);
+            c.output_error = None;
+            if let Some(r) = external_reference {
+                c.external_reference = Some(r.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_output_error(&self, company_id: &str, call_id: &str, error: &str) -> Result<(), StoreError> {
+        if let Some(c) = lock(&self.cases).get_mut(&(company_id.to_string(), call_id.to_string())) {
+            c.output_error = Some(error.to_string());
+        }
+        Ok(())
     }
 
     async fn mark_delivery_enqueued(
@@ -388,5 +437,66 @@ impl ExchangeLog for MemoryExchangeLog {
     async fn append(&self, company_id: &str, case_id: &str, entry: &ExchangeEntry) -> Result<(), StoreError> {
         lock(&self.entries).push((company_id.to_string(), case_id.to_string(), entry.clone()));
         Ok(())
+    }
+}
+
+/// A webhook target that answers from a script (one response per call, the last one repeating).
+#[derive(Default)]
+pub struct ScriptedWebhooks {
+    pub script: Mutex<Vec<Result<HttpResponse, TransportError>>>,
+    pub received: Mutex<Vec<WebhookRequest>>,
+}
+
+impl ScriptedWebhooks {
+    pub fn answer(&self, responses: Vec<Result<HttpResponse, TransportError>>) {
+        *lock(&self.script) = responses;
+    }
+
+    pub fn received(&self) -> Vec<WebhookRequest> {
+        lock(&self.received).clone()
+    }
+}
+
+#[async_trait]
+impl WebhookClient for ScriptedWebhooks {
+    async fn post(&self, request: &WebhookRequest) -> Result<HttpResponse, TransportError> {
+        lock(&self.received).push(request.clone());
+        let mut script = lock(&self.script);
+        if script.len() > 1 {
+            return script.remove(0);
+        }
+        script.first().cloned().unwrap_or(Ok(HttpResponse {
+            status: 200,
+            body: "{}".into(),
+        }))
+    }
+}
+
+/// A mailer that records what it sent; addresses in `reject` are refused.
+#[derive(Default)]
+pub struct MemoryMailer {
+    pub sent: Mutex<Vec<OutgoingEmail>>,
+    pub reject: Mutex<Vec<String>>,
+    pub unavailable: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryMailer {
+    pub fn sent(&self) -> Vec<OutgoingEmail> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(MailError::Unavailable("injected outage".into()));
+        }
+        if lock(&self.reject).contains(&email.to) {
+            return Err(MailError::Rejected(format!("{} does not exist", email.to)));
+        }
+        let mut sent = lock(&self.sent);
+        sent.push(email.clone());
+        Ok(format!("mem-{}", sent.len()))
     }
 }

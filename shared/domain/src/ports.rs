@@ -4,11 +4,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Enrichment, EnrichmentStatus, ServiceCase};
+use crate::case::{Channel, ChannelState, Enrichment, EnrichmentStatus, ServiceCase};
 use crate::customer::Customer;
+use crate::email::OutgoingEmail;
 use crate::error::StoreError;
 use crate::exchange::ExchangeEntry;
 use crate::tenant::{RouteKey, Tenant};
+use crate::webhook::WebhookRequest;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -135,6 +137,24 @@ pub trait CaseStore: Send + Sync {
         status: EnrichmentStatus,
         enrichment: &Enrichment,
     ) -> Result<bool, StoreError>;
+    /// Records a channel as delivered, once: `false` if it already was.
+    async fn mark_channel_sent(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channel: Channel,
+        state: &ChannelState,
+    ) -> Result<bool, StoreError>;
+    /// Every configured channel is delivered: `output_status = sent`.
+    async fn mark_output_sent(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        external_reference: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Keeps the last delivery error on the case while it is retried (the status stays `pending`).
+    async fn record_output_error(&self, company_id: &str, call_id: &str, error: &str) -> Result<(), StoreError>;
     async fn mark_delivery_enqueued(
         &self,
         company_id: &str,
@@ -224,4 +244,43 @@ pub trait RecordingStore: Send + Sync {
 #[async_trait]
 pub trait ExchangeLog: Send + Sync {
     async fn append(&self, company_id: &str, case_id: &str, entry: &ExchangeEntry) -> Result<(), StoreError>;
+}
+
+/// What came back from a webhook target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// The start of the body (bounded by the adapter).
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// The SSRF guard refused the target: retrying cannot help.
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("request failed: {0}")]
+    Failed(String),
+}
+
+#[async_trait]
+pub trait WebhookClient: Send + Sync {
+    async fn post(&self, request: &WebhookRequest) -> Result<HttpResponse, TransportError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// The address or message was refused: retrying cannot help.
+    #[error("rejected: {0}")]
+    Rejected(String),
+    #[error("mail service unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one message; returns the provider's message id.
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError>;
 }

@@ -258,7 +258,8 @@ pub fn external_id(body: &str, path: Option<&str>) -> Option<String> {
 
 /// Classifies an HTTP response.
 pub fn verdict(status: u16, body: &str, permanent_statuses: &[u16], external_id_path: Option<&str>) -> Verdict {
-    let snippet = || sanitize(&crate::text::truncate_chars(body, 200));
+    // The body may echo credentials: redact before it reaches a log or the case.
+    let snippet = || sanitize(&crate::exchange::redact_body(body, 200));
     match status {
         200..=299 => match semantic_error(body) {
             Some((class, message)) => Verdict::Retry { class, message },
