@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use gateway_domain::StoreError;
-use gateway_domain::case::{Enrichment, EnrichmentStatus, ServiceCase};
+use gateway_domain::case::{Channel, ChannelState, Enrichment, EnrichmentStatus, OutputStatus, ServiceCase};
 use gateway_domain::ports::{CallEvent, CaseStore, CreateOutcome, EnrichClaim};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -416,6 +416,56 @@ impl CaseStore for DynamoStore {
             ],
         )
         .await
+    }
+
+    async fn mark_channel_sent(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channel: Channel,
+        state: &ChannelState,
+    ) -> Result<bool, StoreError> {
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #d.#ch = :state",
+            "attribute_exists(PK) AND attribute_not_exists(#d.#ch.#sent)",
+            &[("#d", "delivery"), ("#ch", channel.as_str()), ("#sent", "sent_at")],
+            vec![(":state", to_value(state)?)],
+        )
+        .await
+    }
+
+    async fn mark_output_sent(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        external_reference: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut names = vec![("#os", "output_status"), ("#at", "output_sent_at"), ("#err", "output_error")];
+        let mut values = vec![(":sent", s(OutputStatus::Sent.as_str())), (":at", to_value(&at)?)];
+        let mut update = "SET #os = :sent, #at = :at".to_string();
+        if let Some(r) = external_reference {
+            update.push_str(", #ext = :ext");
+            names.push(("#ext", "external_reference"));
+            values.push((":ext", s(r)));
+        }
+        update.push_str(" REMOVE #err");
+        self.conditional_update(Self::case_key(company_id, call_id), &update, "attribute_exists(PK)", &names, values)
+            .await
+            .map(|_| ())
+    }
+
+    async fn record_output_error(&self, company_id: &str, call_id: &str, error: &str) -> Result<(), StoreError> {
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #err = :e",
+            "attribute_exists(PK)",
+            &[("#err", "output_error")],
+            vec![(":e", s(error))],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn mark_delivery_enqueued(
