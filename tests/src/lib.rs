@@ -26,6 +26,12 @@ pub struct Stack {
     pub store: DynamoStore,
     pub app: ingest::App,
     pub enrich: enrich::App,
+    pub deliver: deliver::App,
+    /// A local webhook receiver (allow-listed for this stack only).
+    pub sink: gateway_local::webhook_sink::Sink,
+    /// Unique per stack, for telling this test's e-mails apart in the shared emulator.
+    pub prefix: String,
+    pub endpoint: String,
     /// `127.0.0.1:port` of a local recording host (allow-listed for this stack only).
     pub recording_host: String,
 }
@@ -58,9 +64,22 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
         max_receives: 3,
         url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![recording_host.clone()]),
     };
+    let sink = gateway_local::webhook_sink::Sink::start().await.expect("webhook sink");
+    let deliver_config = deliver::Config {
+        table_name: resources.table.clone(),
+        delivery_queue_url: resources.delivery_queue_url.clone(),
+        delivery_dlq_url: resources.delivery_dlq_url.clone(),
+        mail_from: gateway_local::MAIL_FROM.into(),
+        backoff_seconds: vec![1, 2, 3],
+        url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
+    };
     Stack {
         sqs: aws_sdk_sqs::Client::new(&sdk),
         app: ingest::App::new(&config, &sdk),
+        deliver: deliver::App::new(deliver_config, &sdk),
+        sink,
+        prefix,
+        endpoint,
         enrich: enrich::App::new(&enrich_config, &sdk, s3.clone()),
         s3,
         ddb,
@@ -181,8 +200,59 @@ impl Stack {
         (event.records.len(), failed.len())
     }
 
+    /// One round of the delivery event source: receive, run the handler, delete successes.
+    /// Failed records keep the visibility the handler set (the backoff).
+    pub async fn run_deliver_once(&self, wait_seconds: i32) -> (usize, usize) {
+        let queue = &self.resources.delivery_queue_url;
+        let event = gateway_local::event_source::receive_batch(&self.sqs, queue, 10, wait_seconds)
+            .await
+            .expect("receive");
+        if event.records.is_empty() {
+            return (0, 0);
+        }
+        let ctx = lambda_runtime::Context::default();
+        let response = deliver::handle(&self.deliver, lambda_runtime::LambdaEvent::new(event.clone(), ctx))
+            .await
+            .expect("handler");
+        let failed = gateway_local::event_source::settle(&self.sqs, queue, &event, &response)
+            .await
+            .expect("settle");
+        (event.records.len(), failed.len())
+    }
+
+    /// E-mails the emulator's SES accepted, as moto reports them (`/moto-api/data.json`).
+    pub async fn sent_emails(&self) -> Vec<Value> {
+        let url = format!("{}/moto-api/data.json", self.endpoint);
+        for _ in 0..20 {
+            // moto answers 500 once per multipart part ever uploaded (a known quirk): retry.
+            if let Ok(resp) = reqwest::get(&url).await
+                && resp.status().is_success()
+            {
+                let data: Value = resp.json().await.expect("data.json");
+                let mut out = Vec::new();
+                collect_messages(&data["ses"], &mut out);
+                return out;
+            }
+        }
+        panic!("the emulator did not return data.json");
+    }
+
     pub fn recording_url(&self, path: &str) -> String {
         format!("http://{}{path}", self.recording_host)
+    }
+}
+
+fn collect_messages(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(map) => {
+            if map.contains_key("destinations") && map.contains_key("subject") {
+                out.push(v.clone());
+            } else {
+                map.values().for_each(|x| collect_messages(x, out));
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| collect_messages(x, out)),
+        _ => {}
     }
 }
 

@@ -19,8 +19,12 @@ use tokio::net::TcpListener;
 
 pub mod event_source;
 pub mod recording_server;
+pub mod webhook_sink;
 
 pub const REGION: &str = "eu-central-1";
+/// The local sender domain (an SES identity in the emulator).
+pub const MAIL_DOMAIN: &str = "service-gateway.example";
+pub const MAIL_FROM: &str = "Service Gateway <gateway@service-gateway.example>";
 /// API Gateway's own payload limit; the handler enforces Retell's 1 MB itself.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
@@ -63,6 +67,7 @@ pub async fn provision_and_seed(
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let provisioned = provision(&ddb, &sqs, &s3_client(sdk), names).await?;
+    gateway_adapters::provision::create_email_identity(&aws_sdk_sesv2::Client::new(sdk), MAIL_DOMAIN).await?;
     let store = DynamoStore::new(ddb, &provisioned.table);
     for tenant in tenants {
         store.apply_spec(tenant).await?;

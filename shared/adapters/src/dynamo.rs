@@ -442,7 +442,11 @@ impl CaseStore for DynamoStore {
         external_reference: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut names = vec![("#os", "output_status"), ("#at", "output_sent_at"), ("#err", "output_error")];
+        let mut names = vec![
+            ("#os", "output_status"),
+            ("#at", "output_sent_at"),
+            ("#err", "output_error"),
+        ];
         let mut values = vec![(":sent", s(OutputStatus::Sent.as_str())), (":at", to_value(&at)?)];
         let mut update = "SET #os = :sent, #at = :at".to_string();
         if let Some(r) = external_reference {
@@ -451,9 +455,15 @@ impl CaseStore for DynamoStore {
             values.push((":ext", s(r)));
         }
         update.push_str(" REMOVE #err");
-        self.conditional_update(Self::case_key(company_id, call_id), &update, "attribute_exists(PK)", &names, values)
-            .await
-            .map(|_| ())
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            &update,
+            "attribute_exists(PK)",
+            &names,
+            values,
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn record_output_error(&self, company_id: &str, call_id: &str, error: &str) -> Result<(), StoreError> {

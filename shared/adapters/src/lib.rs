@@ -6,11 +6,13 @@ pub mod aws;
 pub mod dynamo;
 pub mod http;
 pub mod keys;
+pub mod outbound;
 pub mod provision;
 pub mod recordings;
 pub mod sqs;
 pub mod tenant_store;
 
 pub use dynamo::DynamoStore;
+pub use outbound::{HttpWebhooks, SesMailer};
 pub use recordings::S3Recordings;
 pub use sqs::SqsQueue;

@@ -116,6 +116,18 @@ async fn create_queue_with_dlq(
     Ok((url, dlq_url))
 }
 
+/// Lets the local SES send as `from` (an address or a whole domain).
+pub async fn create_email_identity(ses: &aws_sdk_sesv2::Client, identity: &str) -> Result<(), StoreError> {
+    match ses.create_email_identity().email_identity(identity).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+        Err(e) => Err(err(
+            "create e-mail identity",
+            aws_sdk_sesv2::error::DisplayErrorContext(&e),
+        )),
+    }
+}
+
 /// The recordings bucket: private (no public ACLs), encrypted by default.
 pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), StoreError> {
     use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
