@@ -72,6 +72,10 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
         mail_from: gateway_local::MAIL_FROM.into(),
         backoff_seconds: vec![1, 2, 3],
         url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
+        links: Some(gateway_domain::deliver::LinkSettings {
+            base_url: "http://127.0.0.1:3000".into(),
+            signing_key: gateway_local::LINK_SIGNING_KEY.into(),
+        }),
     };
     Stack {
         sqs: aws_sdk_sqs::Client::new(&sdk),

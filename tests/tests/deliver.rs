@@ -219,3 +219,56 @@ async fn the_stored_exchange_log_never_contains_the_secret() {
         "a secret echoed by the target was stored"
     );
 }
+
+#[tokio::test]
+async fn the_payload_carries_a_signed_recording_link_that_the_gateway_redeems() {
+    let s = stack_with(&[]).await;
+    s.store.apply_spec(&tenant_for(&s, "generic-rest")).await.unwrap();
+    capture_and_enrich(&s).await;
+    assert_eq!(s.run_deliver_once(5).await, (1, 0));
+    let payload: Value = serde_json::from_slice(&s.sink.received()[0].body).unwrap();
+    let link = payload["enrichment"]["audio_url"]
+        .as_str()
+        .expect("audio link in the payload")
+        .to_string();
+    let expires = payload["enrichment"]["audio_expires_at"].as_str().unwrap();
+    let ttl = chrono::DateTime::parse_from_rfc3339(expires)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        - chrono::Utc::now();
+    assert!(
+        ttl > chrono::Duration::minutes(58) && ttl <= chrono::Duration::minutes(60),
+        "company TTL: {ttl}"
+    );
+    let path_and_query = link.trim_start_matches("http://127.0.0.1:3000");
+    let get = |uri: String| {
+        lambda_http::http::Request::builder()
+            .method("GET")
+            .uri(uri)
+            .body(lambda_http::Body::Empty)
+            .unwrap()
+    };
+    let resp = ingest::handle(&s.app, get(path_and_query.to_string())).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let presigned = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(presigned.contains("X-Amz-Expires=60"), "{presigned}");
+    let bytes = reqwest::get(&presigned).await.unwrap().bytes().await.unwrap();
+    assert_eq!(bytes.len(), 2048, "the stored recording");
+    let tampered = path_and_query.replace("sig=", "sig=00");
+    assert_eq!(
+        ingest::handle(&s.app, get(tampered)).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let path = gateway_domain::links::recording_path(case.enrichment.audio_object_key.as_deref().unwrap());
+    let old = gateway_domain::links::sign(
+        "",
+        gateway_local::LINK_SIGNING_KEY,
+        &path,
+        chrono::Utc::now() - chrono::Duration::minutes(1),
+    );
+    assert_eq!(
+        ingest::handle(&s.app, get(old)).await.unwrap().status(),
+        StatusCode::GONE
+    );
+}

@@ -11,7 +11,7 @@ use aws_sdk_sqs::types::MessageAttributeValue;
 use gateway_adapters::aws::{ConfigError, env_var};
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
 use gateway_domain::cache::CachedConfigStore;
-use gateway_domain::deliver::{DeliverError, DeliverPorts, Deliverer, backoff_seconds};
+use gateway_domain::deliver::{DeliverError, DeliverPorts, Deliverer, LinkSettings, backoff_seconds};
 use gateway_domain::ports::{DeliverRequest, SystemClock};
 use gateway_domain::ssrf::UrlPolicy;
 use lambda_runtime::{Error, LambdaEvent};
@@ -26,6 +26,8 @@ pub struct Config {
     /// Visibility after the 1st, 2nd, 3rd failed receive.
     pub backoff_seconds: Vec<u32>,
     pub url_policy: UrlPolicy,
+    /// Public base URL of the HTTP API and the key that signs recording links.
+    pub links: Option<LinkSettings>,
 }
 
 /// Reads the URL policy: strict unless `GATEWAY_LOCAL_MODE=1` (never set in the stack).
@@ -66,6 +68,12 @@ impl Config {
             mail_from: env_var("MAIL_FROM")?,
             backoff_seconds: parse_backoff(&std::env::var("BACKOFF_SECONDS").unwrap_or_else(|_| "60,120,300".into()))?,
             url_policy: url_policy_from_env(),
+            links: match (std::env::var("LINK_BASE_URL"), std::env::var("LINK_SIGNING_KEY")) {
+                (Ok(base_url), Ok(signing_key)) if !base_url.is_empty() && !signing_key.is_empty() => {
+                    Some(LinkSettings { base_url, signing_key })
+                }
+                _ => None,
+            },
         })
     }
 }
@@ -94,7 +102,7 @@ impl App {
             clock,
         };
         Self {
-            deliverer: Deliverer::new(ports),
+            deliverer: Deliverer::new(ports, config.links.clone()),
             sqs: aws_sdk_sqs::Client::new(sdk),
             config,
         }

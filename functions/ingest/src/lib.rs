@@ -25,6 +25,8 @@ pub struct Config {
     pub retell_api_key: String,
     /// How long routes and tenant configuration are cached per container.
     pub config_cache_seconds: i64,
+    /// Bucket and key for `GET /recordings/…` (gateway-signed recording links); both or neither.
+    pub recording_links: Option<(String, String)>,
 }
 
 impl Config {
@@ -41,23 +43,52 @@ impl Config {
             enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
             retell_api_key: env_var("RETELL_API_KEY")?,
             config_cache_seconds,
+            recording_links: match (std::env::var("RECORDINGS_BUCKET"), std::env::var("LINK_SIGNING_KEY")) {
+                (Ok(bucket), Ok(key)) if !bucket.is_empty() && !key.is_empty() => Some((bucket, key)),
+                _ => None,
+            },
         })
     }
 }
 
+/// Serves gateway-signed recording links by redirecting to a short-lived presigned S3 URL.
+struct RecordingLinks {
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+    signing_key: String,
+}
+
+/// Presigned S3 URLs behind a recording link live this long (the link itself carries the TTL).
+const PRESIGNED_SECONDS: u64 = 60;
+
 /// The handler's shared state: built once per container, reused by every invocation.
 pub struct App {
     ingest: Ingest,
+    recordings: Option<RecordingLinks>,
 }
 
 impl App {
     /// Wires the real adapters. Makes no network call.
     pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
-        Self::from_clients(
+        let app = Self::from_clients(
             config,
             aws_sdk_dynamodb::Client::new(sdk),
             aws_sdk_sqs::Client::new(sdk),
-        )
+        );
+        match &config.recording_links {
+            Some((bucket, key)) => app.with_recording_links(gateway_adapters::aws::s3_client(sdk), bucket, key),
+            None => app,
+        }
+    }
+
+    /// Enables `GET /recordings/<key>?expires=…&sig=…` (gateway-signed recording links).
+    pub fn with_recording_links(mut self, s3: aws_sdk_s3::Client, bucket: &str, signing_key: &str) -> Self {
+        self.recordings = Some(RecordingLinks {
+            s3,
+            bucket: bucket.into(),
+            signing_key: signing_key.into(),
+        });
+        self
     }
 
     /// Wires the real adapters around given clients (tests add interceptors to count requests).
@@ -79,6 +110,7 @@ impl App {
     pub fn with_ports(retell_api_key: &str, ports: Ports) -> Self {
         Self {
             ingest: Ingest::new(IngestSettings::new(retell_api_key), ports),
+            recordings: None,
         }
     }
 }
@@ -91,6 +123,9 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    if path.starts_with("/recordings/") && req.method() == Method::GET {
+        return recording_link(app, &path, req.uri().query().unwrap_or_default()).await;
+    }
     let known = matches!(
         path.as_str(),
         "/webhooks/retell" | "/webhooks/retell/inbound" | "/retell/functions"
@@ -123,6 +158,53 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         Ok(answer) => respond(StatusCode::OK, answer),
         Err(err) => error_response(&err),
     }
+}
+
+/// Checks a gateway-signed recording link and redirects to a presigned URL valid for a minute.
+async fn recording_link(app: &App, path: &str, query: &str) -> Result<Response<Body>, Error> {
+    use gateway_domain::links::{LinkError, verify};
+    let Some(links) = &app.recordings else {
+        return respond(
+            StatusCode::NOT_FOUND,
+            json!({"error": "not_found", "message": "recording links are not enabled"}),
+        );
+    };
+    match verify(&links.signing_key, path, query, chrono::Utc::now()) {
+        Ok(()) => {}
+        Err(LinkError::Malformed) => {
+            return respond(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "bad_request", "message": "link needs expires and sig"}),
+            );
+        }
+        Err(LinkError::BadSignature) => {
+            return respond(
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "message": "invalid link signature"}),
+            );
+        }
+        Err(LinkError::Expired) => {
+            return respond(
+                StatusCode::GONE,
+                json!({"error": "expired", "message": "this link has expired"}),
+            );
+        }
+    }
+    let key = path.trim_start_matches("/recordings/");
+    let presign =
+        aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(PRESIGNED_SECONDS))?;
+    let url = links
+        .s3
+        .get_object()
+        .bucket(&links.bucket)
+        .key(key)
+        .presigned(presign)
+        .await?;
+    Ok(Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, url.uri())
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Empty)?)
 }
 
 fn error_response(err: &IngestError) -> Result<Response<Body>, Error> {

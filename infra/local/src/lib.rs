@@ -24,6 +24,8 @@ pub mod webhook_sink;
 pub const REGION: &str = "eu-central-1";
 /// The local sender domain (an SES identity in the emulator).
 pub const MAIL_DOMAIN: &str = "service-gateway.example";
+/// Signs recording links locally (deployed: the LinkSigningKey parameter).
+pub const LINK_SIGNING_KEY: &str = "local-link-signing-key";
 pub const MAIL_FROM: &str = "Service Gateway <gateway@service-gateway.example>";
 /// API Gateway's own payload limit; the handler enforces Retell's 1 MB itself.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -82,6 +84,7 @@ pub fn ingest_config(provisioned: &Provisioned, retell_api_key: &str) -> ingest:
         enrich_queue_url: provisioned.enrich_queue_url.clone(),
         retell_api_key: retell_api_key.to_string(),
         config_cache_seconds: 5,
+        recording_links: Some((provisioned.bucket.clone(), LINK_SIGNING_KEY.into())),
     }
 }
 

@@ -9,10 +9,10 @@ pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
-/// S3 client; `AWS_S3_FORCE_PATH_STYLE=1` (set locally) selects path-style addressing, which
-/// the emulator needs.
+/// S3 client; with a custom endpoint (the local emulator) it uses path-style addressing, since
+/// per-bucket host names do not resolve locally.
 pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
-    let path_style = std::env::var("AWS_S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "1" || v == "true");
+    let path_style = sdk.endpoint_url().is_some();
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(path_style)

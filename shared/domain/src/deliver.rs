@@ -21,6 +21,13 @@ use crate::webhook::{Verdict, build_request, verdict};
 
 const HANDLER: &str = "deliver";
 
+/// Where recording links point and the key that signs them (none: payloads carry no audio link).
+#[derive(Clone, Debug)]
+pub struct LinkSettings {
+    pub base_url: String,
+    pub signing_key: String,
+}
+
 #[derive(Clone)]
 pub struct DeliverPorts {
     pub cases: Arc<dyn CaseStore>,
@@ -59,11 +66,28 @@ struct ChannelFailure {
 
 pub struct Deliverer {
     ports: DeliverPorts,
+    links: Option<LinkSettings>,
 }
 
 impl Deliverer {
-    pub fn new(ports: DeliverPorts) -> Self {
-        Self { ports }
+    pub fn new(ports: DeliverPorts, links: Option<LinkSettings>) -> Self {
+        Self { ports, links }
+    }
+
+    /// Render values shared by both channels: now, and the signed recording link (company TTL).
+    fn extras(&self, tenant: &Tenant, case: &ServiceCase) -> RenderExtras {
+        let now = self.ports.clock.now();
+        let mut extras = RenderExtras {
+            now: Some(now),
+            ..Default::default()
+        };
+        if let (Some(links), Some(key)) = (&self.links, case.enrichment.audio_object_key.as_deref()) {
+            let expires = now + chrono::Duration::minutes(i64::from(tenant.config.audio_url_ttl_minutes));
+            let path = crate::links::recording_path(key);
+            extras.audio_url = Some(crate::links::sign(&links.base_url, &links.signing_key, &path, expires));
+            extras.audio_url_expires_at = Some(expires);
+        }
+        extras
     }
 
     pub async fn process(&self, request: &DeliverRequest, attempt: u32) -> Result<DeliverOutcome, DeliverError> {
@@ -143,10 +167,7 @@ impl Deliverer {
             });
         };
         let now = p.clock.now();
-        let extras = RenderExtras {
-            now: Some(now),
-            ..Default::default()
-        };
+        let extras = self.extras(tenant, case);
         let mut entry = ExchangeEntry::internal(HANDLER, "webhook", 0, attempt, now);
         entry.direction = Direction::Outbound;
         entry.method = "POST".into();
@@ -257,10 +278,7 @@ impl Deliverer {
             .as_deref()
             .and_then(|c| tenant.category(c))
             .map_or("Allgemein", |c| c.name.as_str());
-        let extras = RenderExtras {
-            now: Some(p.clock.now()),
-            ..Default::default()
-        };
+        let extras = self.extras(tenant, case);
         let (mut sent, mut rejected, mut unavailable) = (Vec::new(), Vec::new(), Vec::new());
         let mut first_id = None;
         for address in &to {

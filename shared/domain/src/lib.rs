@@ -13,6 +13,7 @@ pub mod error;
 pub mod exchange;
 pub mod inbound;
 pub mod ingest;
+pub mod links;
 pub mod memory;
 pub mod output;
 pub mod phone;

@@ -51,14 +51,21 @@ async fn world(edit: impl FnOnce(&mut TenantSpec)) -> World {
     let webhooks = Arc::new(ScriptedWebhooks::default());
     let mailer = Arc::new(MemoryMailer::default());
     let log = Arc::new(MemoryExchangeLog::default());
-    let deliverer = Deliverer::new(DeliverPorts {
-        cases: cases.clone(),
-        config,
-        webhooks: webhooks.clone(),
-        mailer: mailer.clone(),
-        log: log.clone(),
-        clock,
-    });
+    let links = LinkSettings {
+        base_url: "https://gw.example".into(),
+        signing_key: "link-key".into(),
+    };
+    let deliverer = Deliverer::new(
+        DeliverPorts {
+            cases: cases.clone(),
+            config,
+            webhooks: webhooks.clone(),
+            mailer: mailer.clone(),
+            log: log.clone(),
+            clock,
+        },
+        Some(links),
+    );
     let request = DeliverRequest {
         company_id: COMPANY.into(),
         call_id: CALL_ID.into(),
@@ -228,6 +235,45 @@ async fn the_exchange_log_never_holds_a_secret() {
         assert!(!log.contains(secret), "{secret} leaked into the exchange log");
     }
     assert!(log.contains("[REDACTED]"));
+}
+
+#[tokio::test]
+async fn a_stored_recording_travels_as_a_signed_link_with_the_company_ttl() {
+    let w = world(|_| {}).await;
+    let mut info = w.case().await.enrichment;
+    info.audio_object_key = Some("nordit-hannover/01K/recording.wav".into());
+    w.cases.begin_enrichment(COMPANY, CALL_ID).await.unwrap();
+    w.cases
+        .finish_enrichment(COMPANY, CALL_ID, crate::case::EnrichmentStatus::Enriched, &info)
+        .await
+        .unwrap();
+    w.webhooks.answer(vec![ok(201, "{}")]);
+    w.deliverer.process(&w.request, 1).await.unwrap();
+    let mail = &w.mailer.sent()[0];
+    let link = mail
+        .html
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#x2F;", "/");
+    assert!(
+        link.starts_with("https://gw.example/recordings/nordit-hannover/01K/recording.wav?expires="),
+        "{link}"
+    );
+    let (path, query) = link.trim_start_matches("https://gw.example").split_once('?').unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 18, 13, 5, 0).unwrap();
+    assert_eq!(
+        crate::links::verify("link-key", path, query, now + chrono::Duration::minutes(59)),
+        Ok(())
+    );
+    assert!(
+        crate::links::verify("link-key", path, query, now + chrono::Duration::minutes(61)).is_err(),
+        "60 min TTL"
+    );
 }
 
 #[test]
