@@ -7,7 +7,7 @@ export RETELL_API_KEY ?= key_local_demo
 export CARGO_TERM_COLOR ?= never
 PORT ?= 3000
 
-.PHONY: test run demo ctl lint bench measure-recording clean-local
+.PHONY: test run demo ctl lint bench measure-recording measure-delivery clean-local
 
 ## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port).
 test:
@@ -40,6 +40,11 @@ bench:
 measure-recording:
 	cargo build --release --locked -p gateway-local
 	infra/emulator.sh run target/release/gateway-local measure-recording --mb $(or $(MB),200)
+
+## Deliveries per second through the real deliver handler to a local webhook sink (batches of 10).
+measure-delivery:
+	cargo build --release --locked -p gateway-local
+	infra/emulator.sh run target/release/gateway-local measure-delivery --cases $(or $(CASES),500)
 
 clean-local:
 	infra/emulator.sh stop

@@ -18,7 +18,7 @@ const DEMO_TENANT: &str = "infra/tenants/nordit.yaml";
 const SAMPLE_CALL: &str = "events/retell/call_analyzed.json";
 
 fn usage() -> BoxError {
-    "usage: gateway-local serve [--port N] | demo [--port N] | measure-recording [--mb N]".into()
+    "usage: gateway-local serve [--port N] | demo [--port N] | measure-recording [--mb N] | measure-delivery [--cases N]".into()
 }
 
 fn port_arg(args: &[String]) -> Result<u16, BoxError> {
@@ -37,6 +37,7 @@ async fn main() -> Result<(), BoxError> {
         Some("serve") => run_serve(port).await,
         Some("demo") => run_demo(port).await,
         Some("measure-recording") => measure_recording(&args).await,
+        Some("measure-delivery") => measure_delivery(&args).await,
         _ => Err(usage()),
     }
 }
@@ -173,6 +174,193 @@ async fn measure_recording(args: &[String]) -> Result<(), BoxError> {
         peak as f64 / 1024.0,
         before as f64 / 1024.0,
         gateway_adapters::recordings::PART_SIZE / (1024 * 1024)
+    );
+    Ok(())
+}
+
+/// Delivers `--cases` (default 500) signed webhooks to a local sink through the real deliver
+/// handler, SQS batches of 10 as the event source mapping would hand them over, and reports the
+/// rate. Every delivery reads the case and tenant from DynamoDB, renders, signs, POSTs, marks the
+/// channel and the case, writes the exchange log and deletes the message (all against the emulator).
+async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
+    use gateway_domain::ports::CaseStore;
+    let cases: usize = match args.iter().position(|a| a == "--cases") {
+        Some(i) => args.get(i + 1).ok_or_else(usage)?.parse().map_err(|_| usage())?,
+        None => 500,
+    };
+    measure_delivery_in_memory(cases).await?;
+    let endpoint = emulator_endpoint()?;
+    let sdk = emulator_sdk(&endpoint).await;
+    let prefix = format!("measure-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let sink = gateway_local::webhook_sink::Sink::start().await?;
+    let mut tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
+    let output = &mut tenant.outputs[0];
+    output.kind = gateway_domain::output::OutputType::Webhook;
+    output.email = None;
+    if let Some(hook) = output.webhook.as_mut() {
+        hook.url = sink.url("/tickets");
+        hook.preset = Some("generic-rest".into());
+    }
+    let res = provision_and_seed(
+        &sdk,
+        &ResourceNames::with_prefix(&prefix),
+        std::slice::from_ref(&tenant),
+    )
+    .await?;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &res.table);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
+    let envelope: gateway_domain::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
+    let call = envelope.call.ok_or("sample call has no call")?;
+    let spec_tenant = tenant.tenant();
+    for chunk in (0..cases).collect::<Vec<_>>().chunks(10) {
+        let mut batch = sqs.send_message_batch().queue_url(&res.delivery_queue_url);
+        for i in chunk {
+            let call_id = format!("call_measure_{i}");
+            let mut case = gateway_domain::capture::from_analysis(&spec_tenant, &call, &call_id, chrono::Utc::now());
+            case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
+            let event = gateway_domain::ports::CallEvent {
+                company_id: Some(case.company_id.clone()),
+                call_id: call_id.clone(),
+                event: "call_analyzed".into(),
+                discriminator: None,
+                received_at: chrono::Utc::now(),
+                agent_id: None,
+                from_number: None,
+                to_number: None,
+                direction: None,
+                call_status: None,
+                start_timestamp: None,
+                end_timestamp: None,
+                disconnection_reason: None,
+                recording: Default::default(),
+                body_bytes: 0,
+                body_sha256: String::new(),
+                outcome: None,
+                raw_body: None,
+            };
+            store.create_case(&case, &event).await?;
+            let body = serde_json::json!({"company_id": case.company_id, "call_id": call_id, "case_id": case.case_id});
+            batch = batch.entries(
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body.to_string())
+                    .build()?,
+            );
+        }
+        batch.send().await?;
+    }
+    let config = deliver::Config {
+        table_name: res.table.clone(),
+        delivery_queue_url: res.delivery_queue_url.clone(),
+        delivery_dlq_url: res.delivery_dlq_url.clone(),
+        mail_from: gateway_local::MAIL_FROM.into(),
+        backoff_seconds: vec![1, 2, 3],
+        url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
+        links: None,
+    };
+    let app = deliver::App::new(config, &sdk);
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(600);
+    let mut batches = 0;
+    while sink.received().len() < cases {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("only {} of {cases} delivered within 10 minutes", sink.received().len()).into());
+        }
+        let event = gateway_local::event_source::receive_batch(&sqs, &res.delivery_queue_url, 10, 1).await?;
+        if event.records.is_empty() {
+            continue;
+        }
+        batches += 1;
+        let ctx = lambda_runtime::Context::default();
+        let response = deliver::handle(&app, lambda_runtime::LambdaEvent::new(event.clone(), ctx)).await?;
+        gateway_local::event_source::settle(&sqs, &res.delivery_queue_url, &event, &response).await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "delivered {cases} signed webhooks in {elapsed:.2} s over {batches} batches of up to 10: {:.0} deliveries/s (one handler, emulator on loopback)",
+        cases as f64 / elapsed
+    );
+    Ok(())
+}
+
+/// The gateway's own cost: the same deliveries with in-memory stores (no emulator), real
+/// rendering, signing and HTTP to the local sink, batches of 10 delivered concurrently.
+async fn measure_delivery_in_memory(cases: usize) -> Result<(), BoxError> {
+    use gateway_domain::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryExchangeLog, MemoryMailer};
+    use gateway_domain::ports::{CaseStore, DeliverRequest};
+    use std::sync::Arc;
+    let sink = gateway_local::webhook_sink::Sink::start().await?;
+    let mut spec = load_document(&PathBuf::from(DEMO_TENANT))?;
+    spec.outputs[0].kind = gateway_domain::output::OutputType::Webhook;
+    spec.outputs[0].email = None;
+    if let Some(hook) = spec.outputs[0].webhook.as_mut() {
+        hook.url = sink.url("/tickets");
+        hook.preset = Some("generic-rest".into());
+    }
+    let config = Arc::new(MemoryConfigStore::default());
+    config.put_tenant(spec.tenant());
+    let store = Arc::new(MemoryCaseStore::default());
+    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
+    let envelope: gateway_domain::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
+    let call = envelope.call.ok_or("sample call has no call")?;
+    let tenant = spec.tenant();
+    let mut requests = Vec::new();
+    for i in 0..cases {
+        let call_id = format!("call_mem_{i}");
+        let mut case = gateway_domain::capture::from_analysis(&tenant, &call, &call_id, chrono::Utc::now());
+        case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
+        let event = gateway_domain::ports::CallEvent {
+            company_id: Some(case.company_id.clone()),
+            call_id: call_id.clone(),
+            event: "call_analyzed".into(),
+            discriminator: None,
+            received_at: chrono::Utc::now(),
+            agent_id: None,
+            from_number: None,
+            to_number: None,
+            direction: None,
+            call_status: None,
+            start_timestamp: None,
+            end_timestamp: None,
+            disconnection_reason: None,
+            recording: Default::default(),
+            body_bytes: 0,
+            body_sha256: String::new(),
+            outcome: None,
+            raw_body: None,
+        };
+        store.create_case(&case, &event).await?;
+        requests.push(DeliverRequest {
+            company_id: case.company_id.clone(),
+            call_id,
+            case_id: case.case_id.clone(),
+        });
+    }
+    let deliverer = gateway_domain::deliver::Deliverer::new(
+        gateway_domain::deliver::DeliverPorts {
+            cases: store,
+            config,
+            webhooks: Arc::new(gateway_adapters::HttpWebhooks::new(
+                gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
+            )),
+            mailer: Arc::new(MemoryMailer::default()),
+            log: Arc::new(MemoryExchangeLog::default()),
+            clock: Arc::new(FixedClock::new(chrono::Utc::now())),
+        },
+        None,
+    );
+    let started = std::time::Instant::now();
+    for batch in requests.chunks(10) {
+        let results = futures_util::future::join_all(batch.iter().map(|r| deliverer.process(r, 1))).await;
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+            return Err(format!("delivery failed: {e}").into());
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "in memory: delivered {cases} signed webhooks in {elapsed:.2} s, batches of 10: {:.0} deliveries/s (the gateway's own cost)",
+        cases as f64 / elapsed
     );
     Ok(())
 }

@@ -51,3 +51,25 @@ pub fn guarded_client(policy: &UrlPolicy, connect: Duration, read: Duration, tot
         .build()
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_refused() {
+        let resolver = GuardedResolver { allowed_hosts: vec![] };
+        let name: Name = "localhost".parse().unwrap();
+        let err = resolver
+            .resolve(name)
+            .await
+            .err()
+            .expect("loopback answers are dropped");
+        assert!(err.to_string().contains("private, loopback or reserved"), "{err}");
+        let exempt = GuardedResolver {
+            allowed_hosts: vec!["localhost".into()],
+        };
+        let addrs: Vec<SocketAddr> = exempt.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+    }
+}
