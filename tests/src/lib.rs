@@ -2,6 +2,7 @@
 //! the demo tenant, and helpers to sign and send requests exactly as Retell does.
 
 use aws_config::SdkConfig;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use gateway_adapters::DynamoStore;
 use gateway_adapters::provision::{Provisioned, ResourceNames};
 use gateway_domain::retell::signature;
@@ -169,24 +170,36 @@ impl Stack {
 }
 
 impl Stack {
-    /// One round of the enrich event source: receive a batch, run the handler, delete successes.
-    /// Failed records are made visible again at once (standing in for the visibility timeout).
-    /// Returns how many records were received and how many failed.
-    pub async fn run_enrich_once(&self, wait_seconds: i32) -> (usize, usize) {
-        let queue = &self.resources.enrich_queue_url;
+    /// One round of an event source: receive a batch, run `handler`, delete what succeeded.
+    /// Returns the batch and the ids the handler reported failed.
+    async fn run_once<F, Fut>(&self, queue: &str, wait_seconds: i32, handler: F) -> (SqsEvent, Vec<String>)
+    where
+        F: FnOnce(lambda_runtime::LambdaEvent<SqsEvent>) -> Fut,
+        Fut: std::future::Future<Output = Result<SqsBatchResponse, lambda_runtime::Error>>,
+    {
         let event = gateway_local::event_source::receive_batch(&self.sqs, queue, 10, wait_seconds)
             .await
             .expect("receive");
         if event.records.is_empty() {
-            return (0, 0);
+            return (event, Vec::new());
         }
         let ctx = lambda_runtime::Context::default();
-        let response = enrich::handle(&self.enrich, lambda_runtime::LambdaEvent::new(event.clone(), ctx))
+        let response = handler(lambda_runtime::LambdaEvent::new(event.clone(), ctx))
             .await
             .expect("handler");
         let failed = gateway_local::event_source::settle(&self.sqs, queue, &event, &response)
             .await
             .expect("settle");
+        (event, failed)
+    }
+
+    /// One round of the enrich event source. Failed records are made visible again at once
+    /// (standing in for the visibility timeout). Returns (received, failed).
+    pub async fn run_enrich_once(&self, wait_seconds: i32) -> (usize, usize) {
+        let queue = &self.resources.enrich_queue_url;
+        let (event, failed) = self
+            .run_once(queue, wait_seconds, |e| enrich::handle(&self.enrich, e))
+            .await;
         for record in event
             .records
             .iter()
@@ -204,23 +217,12 @@ impl Stack {
         (event.records.len(), failed.len())
     }
 
-    /// One round of the delivery event source: receive, run the handler, delete successes.
-    /// Failed records keep the visibility the handler set (the backoff).
+    /// One round of the delivery event source; failed records keep the backoff the handler set.
     pub async fn run_deliver_once(&self, wait_seconds: i32) -> (usize, usize) {
         let queue = &self.resources.delivery_queue_url;
-        let event = gateway_local::event_source::receive_batch(&self.sqs, queue, 10, wait_seconds)
-            .await
-            .expect("receive");
-        if event.records.is_empty() {
-            return (0, 0);
-        }
-        let ctx = lambda_runtime::Context::default();
-        let response = deliver::handle(&self.deliver, lambda_runtime::LambdaEvent::new(event.clone(), ctx))
-            .await
-            .expect("handler");
-        let failed = gateway_local::event_source::settle(&self.sqs, queue, &event, &response)
-            .await
-            .expect("settle");
+        let (event, failed) = self
+            .run_once(queue, wait_seconds, |e| deliver::handle(&self.deliver, e))
+            .await;
         (event.records.len(), failed.len())
     }
 

@@ -13,26 +13,7 @@ async fn draft(s: &Stack) -> (gateway_domain::case::ServiceCase, gateway_domain:
     let envelope: WebhookEnvelope = parse_json(ANALYZED.as_bytes()).unwrap();
     let call = envelope.call.unwrap();
     let case = capture::from_analysis(&tenant, &call, CALL_ID, Utc::now());
-    let event = gateway_domain::ports::CallEvent {
-        company_id: Some(COMPANY.into()),
-        call_id: CALL_ID.into(),
-        event: "call_analyzed".into(),
-        discriminator: None,
-        received_at: Utc::now(),
-        agent_id: None,
-        from_number: None,
-        to_number: None,
-        direction: None,
-        call_status: None,
-        start_timestamp: None,
-        end_timestamp: None,
-        disconnection_reason: None,
-        recording: Default::default(),
-        body_bytes: 0,
-        body_sha256: String::new(),
-        outcome: None,
-        raw_body: None,
-    };
+    let event = gateway_domain::ports::CallEvent::new(Some(COMPANY), CALL_ID, "call_analyzed", Utc::now());
     (case, event)
 }
 

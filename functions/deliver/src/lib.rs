@@ -30,23 +30,6 @@ pub struct Config {
     pub links: Option<LinkSettings>,
 }
 
-/// Reads the URL policy: strict unless `GATEWAY_LOCAL_MODE=1` (never set in the stack).
-pub fn url_policy_from_env() -> UrlPolicy {
-    if std::env::var("GATEWAY_LOCAL_MODE").is_ok_and(|v| v == "1") {
-        let allow = std::env::var("GATEWAY_URL_ALLOW_LIST").unwrap_or_default();
-        UrlPolicy::local(
-            allow
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        )
-    } else {
-        UrlPolicy::strict()
-    }
-}
-
 /// "60,120,300" → [60, 120, 300].
 pub fn parse_backoff(value: &str) -> Result<Vec<u32>, ConfigError> {
     let steps: Result<Vec<u32>, _> = value.split(',').map(|s| s.trim().parse::<u32>()).collect();
@@ -67,7 +50,7 @@ impl Config {
             delivery_dlq_url: env_var("DELIVERY_DLQ_URL")?,
             mail_from: env_var("MAIL_FROM")?,
             backoff_seconds: parse_backoff(&std::env::var("BACKOFF_SECONDS").unwrap_or_else(|_| "60,120,300".into()))?,
-            url_policy: url_policy_from_env(),
+            url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
             links: match (std::env::var("LINK_BASE_URL"), std::env::var("LINK_SIGNING_KEY")) {
                 (Ok(base_url), Ok(signing_key)) if !base_url.is_empty() && !signing_key.is_empty() => {
                     Some(LinkSettings { base_url, signing_key })

@@ -25,23 +25,6 @@ pub struct Config {
     pub url_policy: UrlPolicy,
 }
 
-/// Reads the URL policy: strict unless `GATEWAY_LOCAL_MODE=1` (never set in the stack).
-pub fn url_policy_from_env() -> UrlPolicy {
-    if std::env::var("GATEWAY_LOCAL_MODE").is_ok_and(|v| v == "1") {
-        let allow = std::env::var("GATEWAY_URL_ALLOW_LIST").unwrap_or_default();
-        UrlPolicy::local(
-            allow
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        )
-    } else {
-        UrlPolicy::strict()
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let max_receives = match std::env::var("MAX_RECEIVE_COUNT") {
@@ -56,7 +39,7 @@ impl Config {
             delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
             recordings_bucket: env_var("RECORDINGS_BUCKET")?,
             max_receives,
-            url_policy: url_policy_from_env(),
+            url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
         })
     }
 }

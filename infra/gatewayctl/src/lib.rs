@@ -301,23 +301,6 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Str
     Ok(now - span)
 }
 
-/// URL rules for this environment: local mode (http allowed, allow-list from
-/// `GATEWAY_URL_ALLOW_LIST`) when talking to a loopback emulator, strict otherwise.
-pub fn url_policy_from_env(local: bool) -> UrlPolicy {
-    if !local {
-        return UrlPolicy::strict();
-    }
-    let allow = std::env::var("GATEWAY_URL_ALLOW_LIST").unwrap_or_default();
-    UrlPolicy::local(
-        allow
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

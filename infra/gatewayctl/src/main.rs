@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gateway_adapters::DynamoStore;
 use gateway_domain::case::{CaseStatus, OutputStatus};
-use gatewayctl::{CaseFilter, Ctl, CtlError, parse_since, render_case_table, url_policy_from_env};
+use gatewayctl::{CaseFilter, Ctl, CtlError, parse_since, render_case_table};
 
 /// Service Gateway operator CLI: tenant configuration as code, customers, cases.
 ///
@@ -122,7 +122,7 @@ async fn run(cli: Cli) -> Result<(), CtlError> {
     let sdk = gateway_adapters::aws::sdk_config().await;
     let ctl = Ctl {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &cli.table),
-        policy: url_policy_from_env(local),
+        policy: gateway_adapters::aws::url_policy(local),
     };
     match cli.command {
         Command::Apply { file, dry_run } => print!("{}", ctl.apply(&file, dry_run).await?.render()),

@@ -9,7 +9,7 @@ use gateway_adapters::provision::ResourceNames;
 use gateway_domain::ports::CaseStore;
 use gateway_domain::retell::signature;
 use gateway_local::{BoxError, emulator_endpoint, emulator_sdk, ingest_config, provision_and_seed, serve};
-use gatewayctl::{Ctl, load_document, url_policy_from_env};
+use gatewayctl::{Ctl, load_document};
 use tokio::net::TcpListener;
 
 const STATE_DIR: &str = ".local";
@@ -54,7 +54,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     // The demo tenant goes in the way an operator applies one: validated, planned, written.
     let ctl = Ctl {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &provisioned.table),
-        policy: url_policy_from_env(true),
+        policy: gateway_adapters::aws::url_policy(true),
     };
     let report = ctl.apply(&PathBuf::from(DEMO_TENANT), false).await?;
     print!("gatewayctl apply -f {DEMO_TENANT}\n{}", report.render());
@@ -219,26 +219,12 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
             let call_id = format!("call_measure_{i}");
             let mut case = gateway_domain::capture::from_analysis(&spec_tenant, &call, &call_id, chrono::Utc::now());
             case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
-            let event = gateway_domain::ports::CallEvent {
-                company_id: Some(case.company_id.clone()),
-                call_id: call_id.clone(),
-                event: "call_analyzed".into(),
-                discriminator: None,
-                received_at: chrono::Utc::now(),
-                agent_id: None,
-                from_number: None,
-                to_number: None,
-                direction: None,
-                call_status: None,
-                start_timestamp: None,
-                end_timestamp: None,
-                disconnection_reason: None,
-                recording: Default::default(),
-                body_bytes: 0,
-                body_sha256: String::new(),
-                outcome: None,
-                raw_body: None,
-            };
+            let event = gateway_domain::ports::CallEvent::new(
+                Some(&case.company_id),
+                &call_id,
+                "call_analyzed",
+                chrono::Utc::now(),
+            );
             store.create_case(&case, &event).await?;
             let body = serde_json::json!({"company_id": case.company_id, "call_id": call_id, "case_id": case.case_id});
             batch = batch.entries(
@@ -310,26 +296,12 @@ async fn measure_delivery_in_memory(cases: usize) -> Result<(), BoxError> {
         let call_id = format!("call_mem_{i}");
         let mut case = gateway_domain::capture::from_analysis(&tenant, &call, &call_id, chrono::Utc::now());
         case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
-        let event = gateway_domain::ports::CallEvent {
-            company_id: Some(case.company_id.clone()),
-            call_id: call_id.clone(),
-            event: "call_analyzed".into(),
-            discriminator: None,
-            received_at: chrono::Utc::now(),
-            agent_id: None,
-            from_number: None,
-            to_number: None,
-            direction: None,
-            call_status: None,
-            start_timestamp: None,
-            end_timestamp: None,
-            disconnection_reason: None,
-            recording: Default::default(),
-            body_bytes: 0,
-            body_sha256: String::new(),
-            outcome: None,
-            raw_body: None,
-        };
+        let event = gateway_domain::ports::CallEvent::new(
+            Some(&case.company_id),
+            &call_id,
+            "call_analyzed",
+            chrono::Utc::now(),
+        );
         store.create_case(&case, &event).await?;
         requests.push(DeliverRequest {
             company_id: case.company_id.clone(),

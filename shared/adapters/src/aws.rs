@@ -36,6 +36,28 @@ where
     StoreError::Unavailable(format!("{context}: {detail}"))
 }
 
+/// `GATEWAY_LOCAL_MODE=1`: the functions run against the local emulator (never set in the stack).
+pub fn local_mode_from_env() -> bool {
+    std::env::var("GATEWAY_LOCAL_MODE").is_ok_and(|v| v == "1")
+}
+
+/// Outbound URL rules: strict (https, no private addresses) unless `local`, where http is allowed
+/// and the `host:port`s in `GATEWAY_URL_ALLOW_LIST` (comma-separated) pass the SSRF guard.
+pub fn url_policy(local: bool) -> gateway_domain::ssrf::UrlPolicy {
+    if !local {
+        return gateway_domain::ssrf::UrlPolicy::strict();
+    }
+    let allow = std::env::var("GATEWAY_URL_ALLOW_LIST").unwrap_or_default();
+    gateway_domain::ssrf::UrlPolicy::local(
+        allow
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
 /// Reads a required environment variable, naming it when missing.
 pub fn env_var(name: &str) -> Result<String, ConfigError> {
     match std::env::var(name) {

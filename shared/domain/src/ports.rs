@@ -88,6 +88,32 @@ pub struct CallEvent {
     pub raw_body: Option<String>,
 }
 
+impl CallEvent {
+    /// An event with only its identity; the rest is filled in by the caller as known.
+    pub fn new(company_id: Option<&str>, call_id: &str, event: &str, received_at: DateTime<Utc>) -> Self {
+        Self {
+            company_id: company_id.map(str::to_string),
+            call_id: call_id.to_string(),
+            event: event.to_string(),
+            discriminator: None,
+            received_at,
+            agent_id: None,
+            from_number: None,
+            to_number: None,
+            direction: None,
+            call_status: None,
+            start_timestamp: None,
+            end_timestamp: None,
+            disconnection_reason: None,
+            recording: RecordingLinks::default(),
+            body_bytes: 0,
+            body_sha256: String::new(),
+            outcome: None,
+            raw_body: None,
+        }
+    }
+}
+
 /// Result of the guarded case write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateOutcome {
