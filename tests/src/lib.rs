@@ -30,6 +30,9 @@ pub struct Stack {
     pub deliver: deliver::App,
     /// A local webhook receiver (allow-listed for this stack only).
     pub sink: gateway_local::webhook_sink::Sink,
+    pub alert: alert::App,
+    /// A local stand-in for Slack's incoming webhook (allow-listed for the alert function).
+    pub slack: gateway_local::webhook_sink::Sink,
     /// Unique per stack, for telling this test's e-mails apart in the shared emulator.
     pub prefix: String,
     pub endpoint: String,
@@ -78,7 +81,16 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
             signing_key: gateway_local::LINK_SIGNING_KEY.into(),
         }),
     };
+    let slack = gateway_local::webhook_sink::Sink::start().await.expect("slack sink");
+    slack.script(&[(200, "ok")]);
+    let alert_config = alert::Config {
+        table_name: resources.table.clone(),
+        mail_from: gateway_local::MAIL_FROM.into(),
+        url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![slack.addr.clone()]),
+    };
     Stack {
+        alert: alert::App::new(&alert_config, &sdk),
+        slack,
         sqs: aws_sdk_sqs::Client::new(&sdk),
         app: ingest::App::new(&config, &sdk),
         deliver: deliver::App::new(deliver_config, &sdk),
@@ -222,6 +234,15 @@ impl Stack {
         let queue = &self.resources.delivery_queue_url;
         let (event, failed) = self
             .run_once(queue, wait_seconds, |e| deliver::handle(&self.deliver, e))
+            .await;
+        (event.records.len(), failed.len())
+    }
+
+    /// One round of the alert function on the delivery DLQ. Returns (received, failed).
+    pub async fn run_alert_once(&self, wait_seconds: i32) -> (usize, usize) {
+        let queue = &self.resources.delivery_dlq_url;
+        let (event, failed) = self
+            .run_once(queue, wait_seconds, |e| alert::handle(&self.alert, e))
             .await;
         (event.records.len(), failed.len())
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use gateway_adapters::DynamoStore;
 use gateway_domain::StoreError;
-use gateway_domain::case::{CaseStatus, OutputStatus, ServiceCase};
+use gateway_domain::case::{CaseStatus, Channel, OutputStatus, ServiceCase};
 use gateway_domain::customer::Customer;
 use gateway_domain::plan::{Change, ChangeKind, plan};
 use gateway_domain::ports::{CallEvent, CaseStore, ConfigStore};
@@ -113,6 +113,12 @@ impl Ctl {
         let current = self.store.load_spec(&company_id).await?;
         // An exported file carries masked secrets: applying it keeps the stored ones.
         if let Some(stored) = &current {
+            if desired.company.slack_webhook_url.as_deref() == Some(gateway_domain::output::MASKED_SECRET) {
+                desired
+                    .company
+                    .slack_webhook_url
+                    .clone_from(&stored.company.slack_webhook_url);
+            }
             for out in &mut desired.outputs {
                 if let Some(old) = stored.outputs.iter().find(|o| o.id == out.id) {
                     out.unmask_from(old);
@@ -143,6 +149,9 @@ impl Ctl {
             .ok_or_else(|| CtlError::Io(format!("company '{company_id}' has no configuration")))?;
         if !show_secrets {
             spec.outputs = spec.outputs.iter().map(|o| o.masked()).collect();
+            if spec.company.slack_webhook_url.is_some() {
+                spec.company.slack_webhook_url = Some(gateway_domain::output::MASKED_SECRET.into());
+            }
         }
         let yaml = serde_norway::to_string(&spec).map_err(|e| CtlError::Io(e.to_string()))?;
         Ok(format!(
@@ -234,6 +243,85 @@ impl Ctl {
             exchange_log,
         })
     }
+}
+
+/// Deliberate redelivery of cases whose target has been fixed.
+pub struct Redelivery {
+    pub store: DynamoStore,
+    pub queue: gateway_adapters::SqsQueue,
+    /// Who asked (recorded in the exchange log).
+    pub operator: String,
+}
+
+impl Redelivery {
+    /// Resets the chosen channels (a channel not named keeps its `sent` mark, so what already
+    /// arrived is not sent again), puts the case back to `pending`, logs who asked and enqueues it.
+    pub async fn case(
+        &self,
+        company_id: &str,
+        ticket_ref: &str,
+        channels: &[Channel],
+    ) -> Result<ServiceCase, CtlError> {
+        let case = self
+            .store
+            .case_by_ticket(company_id, ticket_ref)
+            .await?
+            .ok_or_else(|| CtlError::Io(format!("no case {ticket_ref} for company '{company_id}'")))?;
+        self.redeliver(&case, channels).await?;
+        Ok(case)
+    }
+
+    /// Every `failed` case of the company (optionally only those created since `since`).
+    pub async fn failed(
+        &self,
+        company_id: &str,
+        since: Option<DateTime<Utc>>,
+        channels: &[Channel],
+    ) -> Result<Vec<String>, CtlError> {
+        let mut done = Vec::new();
+        for case in self.store.cases_since(company_id, since).await? {
+            if case.output_status == OutputStatus::Failed {
+                self.redeliver(&case, channels).await?;
+                done.push(case.ticket_ref.clone().unwrap_or(case.call_id.clone()));
+            }
+        }
+        Ok(done)
+    }
+
+    async fn redeliver(&self, case: &ServiceCase, channels: &[Channel]) -> Result<(), CtlError> {
+        use gateway_domain::ports::{DeliverRequest, DeliveryQueue, ExchangeLog};
+        self.store
+            .reset_for_redelivery(&case.company_id, &case.call_id, channels)
+            .await?;
+        let mut entry =
+            gateway_domain::exchange::ExchangeEntry::internal("gatewayctl", "manual-redelivery", 202, 0, Utc::now());
+        let reset: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+        entry.detail = Some(format!(
+            "manual redelivery requested by {}; channels resent: {}",
+            self.operator,
+            if reset.is_empty() {
+                "only those not yet delivered".to_string()
+            } else {
+                reset.join(", ")
+            }
+        ));
+        self.store.append(&case.company_id, &case.case_id, &entry).await?;
+        let request = DeliverRequest {
+            company_id: case.company_id.clone(),
+            call_id: case.call_id.clone(),
+            case_id: case.case_id.clone(),
+        };
+        self.queue.enqueue(&request).await?;
+        Ok(())
+    }
+}
+
+/// The operator's name: `--operator`, else `GATEWAY_OPERATOR`, else the login name.
+pub fn operator_name(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("GATEWAY_OPERATOR").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "unknown operator".into())
 }
 
 #[derive(Debug, Default)]

@@ -67,6 +67,29 @@ enum CustomersCommand {
 enum CasesCommand {
     /// List a company's cases, newest first.
     List(ListArgs),
+    /// Deliver cases again once their target is fixed (one by ticket, or all failed ones).
+    Redeliver {
+        /// Ticket reference; leave out with --failed.
+        ticket: Option<String>,
+        #[arg(long)]
+        company: String,
+        /// Every failed case of the company.
+        #[arg(long, conflicts_with = "ticket")]
+        failed: bool,
+        /// With --failed: only cases created since (RFC 3339, YYYY-MM-DD, or 30m / 24h / 7d).
+        #[arg(long, requires = "failed")]
+        since: Option<String>,
+        /// Send this channel again even if it was delivered (repeatable); by default only the
+        /// channels not yet delivered go out.
+        #[arg(long, value_enum)]
+        channel: Vec<ChannelArg>,
+        /// Who asks (recorded in the exchange log); default GATEWAY_OPERATOR or the login name.
+        #[arg(long)]
+        operator: Option<String>,
+        /// The delivery queue (stack output DeliveryQueueUrl).
+        #[arg(long, env = "DELIVERY_QUEUE_URL")]
+        queue_url: String,
+    },
     /// Show one case with its call events and exchange log.
     Show {
         /// Ticket reference, e.g. TKT-2026-00042.
@@ -96,6 +119,12 @@ enum StatusArg {
     Pending,
     Resolved,
     Closed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ChannelArg {
+    Email,
+    Webhook,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -172,6 +201,43 @@ async fn run(cli: Cli) -> Result<(), CtlError> {
                 since,
             };
             print!("{}", render_case_table(&ctl.list_cases(&args.company, &filter).await?));
+        }
+        Command::Cases(CasesCommand::Redeliver {
+            ticket,
+            company,
+            failed,
+            since,
+            channel,
+            operator,
+            queue_url,
+        }) => {
+            let channels: Vec<gateway_domain::case::Channel> = channel
+                .iter()
+                .map(|c| match c {
+                    ChannelArg::Email => gateway_domain::case::Channel::Email,
+                    ChannelArg::Webhook => gateway_domain::case::Channel::Webhook,
+                })
+                .collect();
+            let redelivery = gatewayctl::Redelivery {
+                store: ctl.store.clone(),
+                queue: gateway_adapters::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url),
+                operator: gatewayctl::operator_name(operator),
+            };
+            match (ticket, failed) {
+                (Some(ticket), false) => {
+                    redelivery.case(&company, &ticket, &channels).await?;
+                    println!("{ticket}: queued for delivery (by {})", redelivery.operator);
+                }
+                (None, true) => {
+                    let since = since
+                        .map(|s| parse_since(&s, chrono::Utc::now()))
+                        .transpose()
+                        .map_err(|e| CtlError::Invalid(vec![e]))?;
+                    let done = redelivery.failed(&company, since, &channels).await?;
+                    println!("{} failed case(s) queued for delivery: {}", done.len(), done.join(", "));
+                }
+                _ => return Err(CtlError::Invalid(vec!["give a ticket reference or --failed".into()])),
+            }
         }
         Command::Cases(CasesCommand::Show { ticket, company }) => {
             let view = ctl.show_case(&company, &ticket).await?;

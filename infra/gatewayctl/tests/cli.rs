@@ -20,6 +20,7 @@ fn every_command_has_help() {
         vec!["cases", "--help"],
         vec!["cases", "list", "--help"],
         vec!["cases", "show", "--help"],
+        vec!["cases", "redeliver", "--help"],
     ] {
         let out = gatewayctl(&args);
         assert!(out.status.success(), "{args:?}");

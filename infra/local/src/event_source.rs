@@ -22,6 +22,7 @@ pub async fn receive_batch(
         .max_number_of_messages(max.clamp(1, 10))
         .wait_time_seconds(wait_seconds)
         .message_system_attribute_names(MessageSystemAttributeName::All)
+        .message_attribute_names("All")
         .send()
         .await?;
     let mut event = SqsEvent::default();
@@ -36,6 +37,17 @@ pub async fn receive_batch(
             .into_iter()
             .map(|(k, v)| (k.as_str().to_string(), v))
             .collect::<HashMap<_, _>>();
+        record.message_attributes = m
+            .message_attributes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| {
+                let mut attr = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
+                attr.string_value = v.string_value;
+                attr.data_type = Some(v.data_type);
+                (k, attr)
+            })
+            .collect();
         record.event_source = Some("aws:sqs".into());
         record.event_source_arn = Some(queue_url.to_string());
         event.records.push(record);

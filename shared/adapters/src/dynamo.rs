@@ -478,6 +478,82 @@ impl CaseStore for DynamoStore {
         .map(|_| ())
     }
 
+    async fn mark_output_failed(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        error: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #os = :failed, #err = :e",
+            "attribute_exists(PK) AND #os <> :sent",
+            &[("#os", "output_status"), ("#err", "output_error")],
+            vec![
+                (":failed", s(OutputStatus::Failed.as_str())),
+                (":sent", s(OutputStatus::Sent.as_str())),
+                (":e", s(error)),
+            ],
+        )
+        .await
+    }
+
+    async fn mark_alerted(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channel: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let field = if channel == "slack" { "slack_at" } else { "email_at" };
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            "SET #a.#f = :at",
+            "attribute_exists(PK) AND attribute_not_exists(#a.#f)",
+            &[("#a", "alerts"), ("#f", field)],
+            vec![(":at", to_value(&at)?)],
+        )
+        .await
+    }
+
+    async fn reset_for_redelivery(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channels: &[Channel],
+    ) -> Result<(), StoreError> {
+        let mut names = vec![("#os", "output_status"), ("#a", "alerts")];
+        if !channels.is_empty() {
+            names.push(("#d", "delivery"));
+        }
+        let mut removes = Vec::new();
+        for ch in channels {
+            let (alias, name) = match ch {
+                Channel::Email => ("#email", "email"),
+                Channel::Webhook => ("#webhook", "webhook"),
+            };
+            names.push((alias, name));
+            removes.push(format!("#d.{alias}"));
+        }
+        let mut update = "SET #os = :pending, #a = :none".to_string();
+        if !removes.is_empty() {
+            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        self.conditional_update(
+            Self::case_key(company_id, call_id),
+            &update,
+            "attribute_exists(PK)",
+            &names,
+            vec![
+                (":pending", s(OutputStatus::Pending.as_str())),
+                (":none", AttributeValue::M(Default::default())),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn mark_delivery_enqueued(
         &self,
         company_id: &str,

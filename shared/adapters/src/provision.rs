@@ -18,6 +18,7 @@ pub struct ResourceNames {
     pub enrich_dlq: String,
     pub delivery_queue: String,
     pub delivery_dlq: String,
+    pub alert_dlq: String,
     pub bucket: String,
 }
 
@@ -29,6 +30,7 @@ impl ResourceNames {
             enrich_dlq: format!("{prefix}-enrich-dlq"),
             delivery_queue: format!("{prefix}-delivery"),
             delivery_dlq: format!("{prefix}-delivery-dlq"),
+            alert_dlq: format!("{prefix}-alert-dlq"),
             bucket: format!("{prefix}-recordings"),
         }
     }
@@ -42,6 +44,8 @@ pub struct Provisioned {
     pub enrich_dlq_url: String,
     pub delivery_queue_url: String,
     pub delivery_dlq_url: String,
+    /// Where dead letters go whose alert kept failing.
+    pub alert_dlq_url: String,
     pub bucket: String,
 }
 
@@ -55,6 +59,11 @@ pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
 fn err(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("{context}: {e}"))
 }
+
+/// Delivery DLQ visibility (the alert function's source): six times its 20 s timeout.
+pub const ALERT_VISIBILITY_SECONDS: u32 = 120;
+/// Alert attempts before a dead letter moves on to the alert DLQ.
+pub const ALERT_MAX_RECEIVE_COUNT: u32 = 5;
 
 /// Delivery queue visibility: six times a 30 s function timeout.
 pub const DELIVERY_VISIBILITY_SECONDS: u32 = 180;
@@ -75,6 +84,30 @@ pub async fn provision(
         DELIVERY_VISIBILITY_SECONDS,
     )
     .await?;
+    // The delivery DLQ is the alert function's source: failing alerts end in their own DLQ.
+    let alert_dlq_url = create_queue(
+        sqs,
+        &names.alert_dlq,
+        &[(
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECONDS.to_string(),
+        )],
+    )
+    .await?;
+    let alert_dlq_arn = queue_arn(sqs, &alert_dlq_url).await?;
+    sqs.set_queue_attributes()
+        .queue_url(&delivery_dlq_url)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            ALERT_VISIBILITY_SECONDS.to_string(),
+        )
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"{alert_dlq_arn}","maxReceiveCount":"{ALERT_MAX_RECEIVE_COUNT}"}}"#),
+        )
+        .send()
+        .await
+        .map_err(|e| err("delivery DLQ redrive", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
     create_bucket(s3, &names.bucket).await?;
     Ok(Provisioned {
         table: names.table.clone(),
@@ -82,6 +115,7 @@ pub async fn provision(
         enrich_dlq_url,
         delivery_queue_url,
         delivery_dlq_url,
+        alert_dlq_url,
         bucket: names.bucket.clone(),
     })
 }

@@ -281,6 +281,7 @@ fn build(
         handoff_lease_until: 0,
         enrichment: Default::default(),
         delivery: Default::default(),
+        alerts: Default::default(),
         external_reference: None,
         output_sent_at: None,
         output_error: None,

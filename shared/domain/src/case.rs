@@ -255,6 +255,16 @@ impl Delivery {
     }
 }
 
+/// Which final-failure alerts went out for a case.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Alerts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slack_at: Option<DateTime<Utc>>,
+}
+
 /// One transcript line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Utterance {
@@ -327,6 +337,9 @@ pub struct ServiceCase {
     /// The last delivery error (kept while retrying; the case only turns `failed` at the end).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_error: Option<String>,
+    /// Final-failure alerts already sent (each channel once).
+    #[serde(default)]
+    pub alerts: Alerts,
     /// When the case was handed to delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_enqueued_at: Option<DateTime<Utc>>,

@@ -1,6 +1,7 @@
 //! The Service Gateway domain: what a service case is, how a Retell call becomes one, and the
 //! ports the adapters implement. Pure: no AWS types and no I/O beyond the port traits.
 
+pub mod alert;
 pub mod cache;
 pub mod capture;
 pub mod case;

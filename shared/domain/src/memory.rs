@@ -207,6 +207,66 @@ impl CaseStore for MemoryCaseStore {
         Ok(())
     }
 
+    async fn mark_output_failed(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        error: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut cases = lock(&self.cases);
+        match cases.get_mut(&(company_id.to_string(), call_id.to_string())) {
+            Some(c) if c.output_status != OutputStatus::Sent => {
+                c.output_status = OutputStatus::Failed;
+                c.output_error = Some(error.to_string());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn mark_alerted(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channel: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut cases = lock(&self.cases);
+        let Some(c) = cases.get_mut(&(company_id.to_string(), call_id.to_string())) else {
+            return Ok(false);
+        };
+        let slot = if channel == "slack" {
+            &mut c.alerts.slack_at
+        } else {
+            &mut c.alerts.email_at
+        };
+        if slot.is_some() {
+            return Ok(false);
+        }
+        *slot = Some(at);
+        Ok(true)
+    }
+
+    async fn reset_for_redelivery(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channels: &[Channel],
+    ) -> Result<(), StoreError> {
+        if let Some(c) = lock(&self.cases).get_mut(&(company_id.to_string(), call_id.to_string())) {
+            for ch in channels {
+                match ch {
+                    Channel::Email => c.delivery.email = None,
+                    Channel::Webhook => c.delivery.webhook = None,
+                }
+            }
+            c.output_status = OutputStatus::Pending;
+            c.alerts = Default::default();
+        }
+        Ok(())
+    }
+
     async fn mark_delivery_enqueued(
         &self,
         company_id: &str,

@@ -179,6 +179,31 @@ pub trait CaseStore: Send + Sync {
         external_reference: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// The final state after the last delivery attempt: `output_status = failed` with the error
+    /// (never over `sent`). `false` when the case was sent after all.
+    async fn mark_output_failed(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Records that the alert on `channel` (`email` or `slack`) went out, once: `false` if it already had.
+    async fn mark_alerted(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channel: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Deliberate redelivery: forgets the given channels' `sent` marks and the alerts, and puts
+    /// the case back to `pending`.
+    async fn reset_for_redelivery(
+        &self,
+        company_id: &str,
+        call_id: &str,
+        channels: &[Channel],
+    ) -> Result<(), StoreError>;
     /// Keeps the last delivery error on the case while it is retried (the status stays `pending`).
     async fn record_output_error(&self, company_id: &str, call_id: &str, error: &str) -> Result<(), StoreError>;
     async fn mark_delivery_enqueued(

@@ -238,6 +238,7 @@ pub fn sample_case() -> ServiceCase {
         handoff_lease_until: 0,
         enrichment: Default::default(),
         delivery: Default::default(),
+        alerts: Default::default(),
         external_reference: None,
         output_sent_at: None,
         output_error: None,

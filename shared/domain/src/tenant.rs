@@ -57,6 +57,9 @@ pub struct CompanyConfig {
     pub create_unknown_callers: bool,
     /// Copy Retell's PII-scrubbed recording instead of the original.
     pub use_scrubbed_recording: bool,
+    /// Slack incoming-webhook URL for delivery alerts (a secret: masked on export).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slack_webhook_url: Option<String>,
 }
 
 impl Default for CompanyConfig {
@@ -80,6 +83,7 @@ impl Default for CompanyConfig {
             name_match_threshold: 0.88,
             create_unknown_callers: false,
             use_scrubbed_recording: false,
+            slack_webhook_url: None,
         }
     }
 }

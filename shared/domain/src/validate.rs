@@ -127,6 +127,14 @@ pub fn validate(spec: &TenantSpec, policy: &UrlPolicy) -> Vec<Issue> {
         r.add("company.audio_url_ttl_minutes", "must be between 1 and 10080 (7 days)");
     }
     check_emails(&mut r, "company.admin_emails", &c.admin_emails);
+    if let Some(url) = c.slack_webhook_url.as_deref().filter(|u| *u != MASKED_SECRET)
+        && let Err(e) = check_url(url, policy)
+    {
+        r.add("company.slack_webhook_url", e);
+    }
+    if !(0.0..=1.0).contains(&c.name_match_threshold) {
+        r.add("company.name_match_threshold", "must be between 0 and 1");
+    }
 
     let mut agents = HashSet::new();
     for (i, a) in spec.routes.agents.iter().enumerate() {
