@@ -81,3 +81,34 @@ pub async fn settle(
     }
     Ok(failed)
 }
+
+/// Runs one consumer forever, as Lambda's event source mapping would: long-poll up to 10
+/// messages, hand them to `handler`, delete the successes. Errors are logged and retried.
+pub async fn consume<F, Fut>(sqs: aws_sdk_sqs::Client, queue_url: String, name: &'static str, handler: F)
+where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: std::future::Future<Output = Result<SqsBatchResponse, lambda_runtime::Error>>,
+{
+    loop {
+        let event = match receive_batch(&sqs, &queue_url, 10, 5).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(consumer = name, error = %e, "receive failed");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if event.records.is_empty() {
+            continue;
+        }
+        match handler(event.clone()).await {
+            Ok(response) => {
+                if let Err(e) = settle(&sqs, &queue_url, &event, &response).await {
+                    tracing::warn!(consumer = name, error = %e, "could not delete handled messages");
+                }
+            }
+            // A batch-level error: like Lambda, leave every message to come back.
+            Err(e) => tracing::warn!(consumer = name, error = %e, "handler failed for the whole batch"),
+        }
+    }
+}

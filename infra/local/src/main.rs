@@ -16,6 +16,9 @@ const STATE_DIR: &str = ".local";
 const RUN_ENV: &str = ".local/run.env";
 const DEMO_TENANT: &str = "infra/tenants/nordit.yaml";
 const SAMPLE_CALL: &str = "events/retell/call_analyzed.json";
+const DEMO_COMPANY: &str = "nordit-hannover";
+/// Locally the enrichment waits seconds, not the demo tenant's 90.
+const LOCAL_ENRICH_DELAY: u32 = 5;
 
 fn usage() -> BoxError {
     "usage: gateway-local serve [--port N] | demo [--port N] | measure-recording [--mb N] | measure-delivery [--cases N]".into()
@@ -47,35 +50,119 @@ fn api_key() -> String {
 }
 
 async fn run_serve(port: u16) -> Result<(), BoxError> {
+    use gateway_local::event_source::consume;
     let endpoint = emulator_endpoint()?;
     let sdk = emulator_sdk(&endpoint).await;
-    let tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
     let provisioned = provision_and_seed(&sdk, &ResourceNames::with_prefix("service-gateway"), &[]).await?;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &provisioned.table);
     // The demo tenant goes in the way an operator applies one: validated, planned, written.
     let ctl = Ctl {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &provisioned.table),
+        store: store.clone(),
         policy: gateway_adapters::aws::url_policy(true),
     };
     let report = ctl.apply(&PathBuf::from(DEMO_TENANT), false).await?;
     print!("gatewayctl apply -f {DEMO_TENANT}\n{}", report.render());
+
+    // Stand-ins for the outside world: the ticket system's webhook and Retell's recording host.
+    let sink = gateway_local::webhook_sink::Sink::start().await?;
+    let recordings = gateway_local::recording_server::start().await?;
+    let mut tenant = store.load_spec(DEMO_COMPANY).await?.ok_or("demo tenant missing")?;
+    let configured_delay = tenant.company.enrichment_delay_seconds;
+    tenant.company.enrichment_delay_seconds = LOCAL_ENRICH_DELAY;
+    for out in &mut tenant.outputs {
+        if let Some(hook) = out.webhook.as_mut() {
+            hook.url = sink.url("/api/v1/tickets");
+        }
+    }
+    store.apply_spec(&tenant).await?;
+    println!(
+        "local: webhooks go to the sink at {} and enrichment waits {LOCAL_ENRICH_DELAY} s (instead of {configured_delay} s)",
+        sink.addr
+    );
+
     let config = ingest_config(&provisioned, &api_key());
     std::fs::create_dir_all(STATE_DIR)?;
     std::fs::write(
         RUN_ENV,
         format!(
-            "AWS_ENDPOINT_URL={endpoint}\nTABLE_NAME={}\nENRICH_QUEUE_URL={}\nRETELL_API_KEY={}\n",
-            config.table_name, config.enrich_queue_url, config.retell_api_key
+            "AWS_ENDPOINT_URL={endpoint}\nTABLE_NAME={}\nENRICH_QUEUE_URL={}\nDELIVERY_QUEUE_URL={}\nRETELL_API_KEY={}\nRECORDING_HOST={recordings}\nWEBHOOK_SINK={}\n",
+            config.table_name,
+            config.enrich_queue_url,
+            provisioned.delivery_queue_url,
+            config.retell_api_key,
+            sink.addr
         ),
     )?;
+    let allow = vec![sink.addr.clone(), recordings.clone()];
+    let policy = gateway_domain::ssrf::UrlPolicy::local(allow);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let enrich_app = Arc::new(enrich::App::new(
+        &enrich::Config {
+            table_name: provisioned.table.clone(),
+            delivery_queue_url: provisioned.delivery_queue_url.clone(),
+            recordings_bucket: provisioned.bucket.clone(),
+            max_receives: gateway_adapters::provision::MAX_RECEIVE_COUNT,
+            url_policy: policy.clone(),
+        },
+        &sdk,
+        gateway_local::s3_client(&sdk),
+    ));
+    let deliver_app = Arc::new(deliver::App::new(
+        deliver::Config {
+            table_name: provisioned.table.clone(),
+            delivery_queue_url: provisioned.delivery_queue_url.clone(),
+            delivery_dlq_url: provisioned.delivery_dlq_url.clone(),
+            mail_from: gateway_local::MAIL_FROM.into(),
+            backoff_seconds: vec![5, 10, 20],
+            url_policy: policy.clone(),
+            links: Some(gateway_domain::deliver::LinkSettings {
+                base_url: format!("http://127.0.0.1:{port}"),
+                signing_key: gateway_local::LINK_SIGNING_KEY.into(),
+            }),
+        },
+        &sdk,
+    ));
+    let alert_app = Arc::new(alert::App::new(
+        &alert::Config {
+            table_name: provisioned.table.clone(),
+            mail_from: gateway_local::MAIL_FROM.into(),
+            url_policy: policy,
+        },
+        &sdk,
+    ));
+    let ctx = || lambda_runtime::Context::default();
+    tokio::spawn(consume(
+        sqs.clone(),
+        provisioned.enrich_queue_url.clone(),
+        "enrich",
+        move |e| {
+            let app = enrich_app.clone();
+            async move { enrich::handle(&app, lambda_runtime::LambdaEvent::new(e, ctx())).await }
+        },
+    ));
+    tokio::spawn(consume(
+        sqs.clone(),
+        provisioned.delivery_queue_url.clone(),
+        "deliver",
+        move |e| {
+            let app = deliver_app.clone();
+            async move { deliver::handle(&app, lambda_runtime::LambdaEvent::new(e, ctx())).await }
+        },
+    ));
+    tokio::spawn(consume(sqs, provisioned.delivery_dlq_url.clone(), "alert", move |e| {
+        let app = alert_app.clone();
+        async move { alert::handle(&app, lambda_runtime::LambdaEvent::new(e, ctx())).await }
+    }));
+
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  enrich queue        {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {} (RETELL_API_KEY)\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
+        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues)\n  webhook sink        http://{}/api/v1/tickets\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
         config.table_name,
-        config.enrich_queue_url,
         tenant.company.name,
         tenant.company.company_id,
         tenant.routes.agents.first().map(String::as_str).unwrap_or("-"),
         config.retell_api_key,
+        sink.addr,
         tenant.company.company_id,
     );
     let app = Arc::new(ingest::App::new(&config, &sdk));
@@ -92,12 +179,15 @@ fn read_run_env() -> Result<std::collections::HashMap<String, String>, BoxError>
         .collect())
 }
 
+/// Sends the sample German call signed like Retell, then follows the case until it is sent.
 async fn run_demo(port: u16) -> Result<(), BoxError> {
     let env = read_run_env()?;
     let get = |k: &str| env.get(k).cloned().ok_or_else(|| format!("{k} missing from {RUN_ENV}"));
     let mut call: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
     let call_id = format!("call_demo_{}", ulid::Ulid::new().to_string().to_lowercase());
     call["call"]["call_id"] = serde_json::Value::String(call_id.clone());
+    call["call"]["recording_url"] =
+        serde_json::Value::String(format!("http://{}/rec/480000.wav", get("RECORDING_HOST")?));
     let body = serde_json::to_string(&call)?;
     let now_ms = chrono::Utc::now().timestamp_millis() as u64;
     let sig = signature::sign(&get("RETELL_API_KEY")?, body.as_bytes(), now_ms);
@@ -111,27 +201,95 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
         .send()
         .await
         .map_err(|e| format!("is the gateway running (`make run`)? {e}"))?;
-    println!("→ {} {}", resp.status(), resp.text().await?);
-    let sdk = emulator_sdk(&get("AWS_ENDPOINT_URL")?).await;
+    println!("→ {} {}\n", resp.status(), resp.text().await?);
+    let endpoint = get("AWS_ENDPOINT_URL")?;
+    let sdk = emulator_sdk(&endpoint).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), get("TABLE_NAME")?);
-    let tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
-    match store.get_case(&tenant.company.company_id, &call_id).await? {
-        Some(case) => println!("\nThe case in DynamoDB:\n{}", serde_json::to_string_pretty(&case)?),
-        None => println!("\nNo case was stored for {call_id}."),
-    }
-    let attrs = aws_sdk_sqs::Client::new(&sdk)
-        .get_queue_attributes()
-        .queue_url(get("ENRICH_QUEUE_URL")?)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-        .send()
-        .await?;
-    let delayed = attrs
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed))
-        .cloned()
+    let started = std::time::Instant::now();
+    let mut last = String::new();
+    let case = loop {
+        let case = store
+            .get_case(DEMO_COMPANY, &call_id)
+            .await?
+            .ok_or("no case was stored")?;
+        let state = format!(
+            "{:>5.1} s  {}  enrichment {:<9} output {}",
+            started.elapsed().as_secs_f64(),
+            case.ticket_ref.as_deref().unwrap_or("(no ticket yet)"),
+            case.enrichment_status.as_str(),
+            case.output_status.as_str()
+        );
+        if state[8..] != last.get(8..).unwrap_or_default()[..] {
+            println!("{state}");
+            last = state;
+        }
+        if case.output_status != gateway_domain::case::OutputStatus::Pending || started.elapsed().as_secs() > 120 {
+            break case;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    println!(
+        "\nCase {} is {} (external ticket {}); recording {}, caller matched: {}",
+        case.ticket_ref.as_deref().unwrap_or("-"),
+        case.output_status.as_str(),
+        case.external_reference.as_deref().unwrap_or("-"),
+        case.enrichment.audio_object_key.as_deref().unwrap_or("-"),
+        case.enrichment.customer.as_ref().map_or("no".to_string(), |m| format!(
+            "{} by {}",
+            m.customer_id,
+            m.kind.as_str()
+        )),
+    );
+    let data: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await?
+        .json()
+        .await
         .unwrap_or_default();
-    println!("\nEnrich queue: {delayed} message(s) waiting out the enrichment delay.");
+    let ticket = case.ticket_ref.clone().unwrap_or_default();
+    let text = data["ses"].to_string();
+    if text.contains(&ticket) {
+        println!(
+            "\nThe e-mail (read back from the emulator's SES: `curl -s {endpoint}/moto-api/data.json | jq .ses`):"
+        );
+        print_mail(&data["ses"], &ticket);
+    }
+    println!("\nIts audit trail: make ctl ARGS=\"cases show {ticket} --company {DEMO_COMPANY}\"");
     Ok(())
+}
+
+/// Prints subject, recipients and the body (tags stripped) of the SES messages about `ticket`.
+fn print_mail(ses: &serde_json::Value, ticket: &str) {
+    let mut stack = vec![ses];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(m) if m.contains_key("subject") && v.to_string().contains(ticket) => {
+                println!(
+                    "  To:      {}",
+                    m.get("destinations").map(ToString::to_string).unwrap_or_default()
+                );
+                println!("  Subject: {}", m["subject"].as_str().unwrap_or_default());
+                let body = m.get("body").and_then(|b| b.as_str()).unwrap_or_default();
+                let mut text = String::new();
+                let mut in_tag = false;
+                for c in body.chars() {
+                    match c {
+                        '<' => in_tag = true,
+                        '>' => {
+                            in_tag = false;
+                            text.push(' ');
+                        }
+                        c if !in_tag => text.push(c),
+                        _ => {}
+                    }
+                }
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                println!("  Body:    {}…", gateway_domain::text::truncate_chars(&text, 600));
+            }
+            serde_json::Value::Object(m) => stack.extend(m.values()),
+            serde_json::Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
 }
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in KiB.

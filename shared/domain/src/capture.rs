@@ -234,9 +234,7 @@ fn build(
         facts.urgency.as_deref(),
         facts.escalation,
     );
-    let subject = facts
-        .subject
-        .unwrap_or_else(|| truncate_chars(facts.description.lines().next().unwrap_or_default(), SUBJECT_CHARS));
+    let subject = facts.subject.unwrap_or_else(|| subject_line(&facts.description));
     let mut case = ServiceCase {
         company_id: cfg.company_id.clone(),
         case_id: Ulid::from_datetime(now.into()).to_string(),
