@@ -7,11 +7,24 @@ export RETELL_API_KEY ?= key_local_demo
 export CARGO_TERM_COLOR ?= never
 PORT ?= 3000
 
-.PHONY: test run demo ctl lint bench measure-recording measure-delivery clean-local
+.PHONY: test template-check lambda-build run demo ctl lint bench measure-recording measure-delivery clean-local
 
-## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port).
-test:
+## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port),
+## plus the template checks.
+test: template-check
 	infra/emulator.sh run cargo test --workspace --locked
+
+## cfn-lint and SAM's own validation of template.yaml (offline).
+template-check:
+	infra/emulator.sh install
+	.venv/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region $(AWS_REGION)
+
+## The four functions built for Lambda (x86_64 here; arm64 needs a machine with that Rust target).
+lambda-build:
+	infra/emulator.sh install
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --x86-64 -p ingest -p enrich -p deliver -p alert
+	@ls -l target/lambda/*/bootstrap | awk '{printf "%-40s %6.1f MiB\n", $$9, $$5/1048576}'
 
 ## The gateway on 127.0.0.1:$(PORT) with the emulator, the demo tenant and its resources.
 run:
