@@ -7,6 +7,11 @@ use aws_sdk_sqs::types::QueueAttributeName as A;
 use gateway_e2e::*;
 use serde_norway::Value;
 
+/// (attribute, key type) pairs of a key schema.
+type Keys = Vec<(String, String)>;
+/// (index name, key schema, projection) of a GSI.
+type Index = (String, Keys, String);
+
 fn template() -> Value {
     let text = std::fs::read_to_string("../template.yaml").expect("template.yaml");
     serde_norway::from_str(&text).expect("template.yaml parses")
@@ -64,7 +69,7 @@ async fn the_local_table_matches_the_template() {
         .collect();
     assert_eq!(local_attrs, declared_attrs);
 
-    let keys = |v: &Value| -> Vec<(String, String)> {
+    let keys = |v: &Value| -> Keys {
         v.as_sequence()
             .unwrap()
             .iter()
@@ -76,13 +81,13 @@ async fn the_local_table_matches_the_template() {
             })
             .collect()
     };
-    let local_keys = |ks: &[aws_sdk_dynamodb::types::KeySchemaElement]| -> Vec<(String, String)> {
+    let local_keys = |ks: &[aws_sdk_dynamodb::types::KeySchemaElement]| -> Keys {
         ks.iter()
             .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
             .collect()
     };
     assert_eq!(local_keys(local.key_schema()), keys(&table["KeySchema"]));
-    let declared_gsis: BTreeSet<(String, Vec<(String, String)>, String)> = table["GlobalSecondaryIndexes"]
+    let declared_gsis: BTreeSet<Index> = table["GlobalSecondaryIndexes"]
         .as_sequence()
         .unwrap()
         .iter()
@@ -94,7 +99,7 @@ async fn the_local_table_matches_the_template() {
             )
         })
         .collect();
-    let local_gsis: BTreeSet<(String, Vec<(String, String)>, String)> = local
+    let local_gsis: BTreeSet<Index> = local
         .global_secondary_indexes()
         .iter()
         .map(|g| {
