@@ -21,7 +21,7 @@ const DEMO_COMPANY: &str = "nordit-hannover";
 const LOCAL_ENRICH_DELAY: u32 = 5;
 
 fn usage() -> BoxError {
-    "usage: gateway-local serve [--port N] | demo [--port N] | measure-recording [--mb N] | measure-delivery [--cases N]".into()
+    "usage: gateway-local serve [--port N] | demo [--port N] | measure-recording [--mb N] | measure-delivery [--cases N] | sign FILE".into()
 }
 
 fn port_arg(args: &[String]) -> Result<u16, BoxError> {
@@ -41,6 +41,7 @@ async fn main() -> Result<(), BoxError> {
         Some("demo") => run_demo(port).await,
         Some("measure-recording") => measure_recording(&args).await,
         Some("measure-delivery") => measure_delivery(&args).await,
+        Some("sign") => sign_envelope(&args),
         _ => Err(usage()),
     }
 }
@@ -492,5 +493,24 @@ async fn measure_delivery_in_memory(cases: usize) -> Result<(), BoxError> {
         "in memory: delivered {cases} signed webhooks in {elapsed:.2} s, batches of 10: {:.0} deliveries/s (the gateway's own cost)",
         cases as f64 / elapsed
     );
+    Ok(())
+}
+
+/// Prints an API Gateway envelope from events/apigw with its body signed now, as Retell would
+/// (key: RETELL_API_KEY), for `cargo lambda invoke ingest --data-ascii "$(gateway-local sign …)"`.
+fn sign_envelope(args: &[String]) -> Result<(), BoxError> {
+    let path = args.get(1).ok_or_else(usage)?;
+    let mut envelope: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let body = envelope["body"]
+        .as_str()
+        .ok_or("the envelope has no body to sign")?
+        .to_string();
+    let sig = signature::sign(
+        &api_key(),
+        body.as_bytes(),
+        chrono::Utc::now().timestamp_millis() as u64,
+    );
+    envelope["headers"]["x-retell-signature"] = serde_json::Value::String(sig);
+    println!("{envelope}");
     Ok(())
 }
