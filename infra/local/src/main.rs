@@ -342,7 +342,6 @@ async fn measure_recording(args: &[String]) -> Result<(), BoxError> {
 /// rate. Every delivery reads the case and tenant from DynamoDB, renders, signs, POSTs, marks the
 /// channel and the case, writes the exchange log and deletes the message (all against the emulator).
 async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
-    use gateway_domain::ports::CaseStore;
     let cases: usize = match args.iter().position(|a| a == "--cases") {
         Some(i) => args.get(i + 1).ok_or_else(usage)?.parse().map_err(|_| usage())?,
         None => 500,
@@ -352,14 +351,7 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
     let sdk = emulator_sdk(&endpoint).await;
     let prefix = format!("measure-{}", ulid::Ulid::new().to_string().to_lowercase());
     let sink = gateway_local::webhook_sink::Sink::start().await?;
-    let mut tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
-    let output = &mut tenant.outputs[0];
-    output.kind = gateway_domain::output::OutputType::Webhook;
-    output.email = None;
-    if let Some(hook) = output.webhook.as_mut() {
-        hook.url = sink.url("/tickets");
-        hook.preset = Some("generic-rest".into());
-    }
+    let tenant = webhook_only_tenant(sink.url("/tickets"))?;
     let res = provision_and_seed(
         &sdk,
         &ResourceNames::with_prefix(&prefix),
@@ -368,28 +360,14 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
     .await?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &res.table);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
-    let envelope: gateway_domain::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
-    let call = envelope.call.ok_or("sample call has no call")?;
-    let spec_tenant = tenant.tenant();
-    for chunk in (0..cases).collect::<Vec<_>>().chunks(10) {
+    let requests = sample_cases(&store, &tenant.tenant(), cases).await?;
+    for (n, chunk) in requests.chunks(10).enumerate() {
         let mut batch = sqs.send_message_batch().queue_url(&res.delivery_queue_url);
-        for i in chunk {
-            let call_id = format!("call_measure_{i}");
-            let mut case = gateway_domain::capture::from_analysis(&spec_tenant, &call, &call_id, chrono::Utc::now());
-            case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
-            let event = gateway_domain::ports::CallEvent::new(
-                Some(&case.company_id),
-                &call_id,
-                "call_analyzed",
-                chrono::Utc::now(),
-            );
-            store.create_case(&case, &event).await?;
-            let body = serde_json::json!({"company_id": case.company_id, "call_id": call_id, "case_id": case.case_id});
+        for (i, request) in chunk.iter().enumerate() {
             batch = batch.entries(
                 aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(body.to_string())
+                    .id(format!("{n}-{i}"))
+                    .message_body(serde_json::to_string(request)?)
                     .build()?,
             );
         }
@@ -433,41 +411,13 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
 /// rendering, signing and HTTP to the local sink, batches of 10 delivered concurrently.
 async fn measure_delivery_in_memory(cases: usize) -> Result<(), BoxError> {
     use gateway_domain::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryExchangeLog, MemoryMailer};
-    use gateway_domain::ports::{CaseStore, DeliverRequest};
     use std::sync::Arc;
     let sink = gateway_local::webhook_sink::Sink::start().await?;
-    let mut spec = load_document(&PathBuf::from(DEMO_TENANT))?;
-    spec.outputs[0].kind = gateway_domain::output::OutputType::Webhook;
-    spec.outputs[0].email = None;
-    if let Some(hook) = spec.outputs[0].webhook.as_mut() {
-        hook.url = sink.url("/tickets");
-        hook.preset = Some("generic-rest".into());
-    }
+    let spec = webhook_only_tenant(sink.url("/tickets"))?;
     let config = Arc::new(MemoryConfigStore::default());
     config.put_tenant(spec.tenant());
     let store = Arc::new(MemoryCaseStore::default());
-    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
-    let envelope: gateway_domain::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
-    let call = envelope.call.ok_or("sample call has no call")?;
-    let tenant = spec.tenant();
-    let mut requests = Vec::new();
-    for i in 0..cases {
-        let call_id = format!("call_mem_{i}");
-        let mut case = gateway_domain::capture::from_analysis(&tenant, &call, &call_id, chrono::Utc::now());
-        case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
-        let event = gateway_domain::ports::CallEvent::new(
-            Some(&case.company_id),
-            &call_id,
-            "call_analyzed",
-            chrono::Utc::now(),
-        );
-        store.create_case(&case, &event).await?;
-        requests.push(DeliverRequest {
-            company_id: case.company_id.clone(),
-            call_id,
-            case_id: case.case_id.clone(),
-        });
-    }
+    let requests = sample_cases(store.as_ref(), &spec.tenant(), cases).await?;
     let deliverer = gateway_domain::deliver::Deliverer::new(
         gateway_domain::deliver::DeliverPorts {
             cases: store,
@@ -513,4 +463,47 @@ fn sign_envelope(args: &[String]) -> Result<(), BoxError> {
     envelope["headers"]["x-retell-signature"] = serde_json::Value::String(sig);
     println!("{envelope}");
     Ok(())
+}
+
+/// The demo tenant with its first output sending only signed webhooks (generic-rest) to `url`.
+fn webhook_only_tenant(url: String) -> Result<gateway_domain::tenant::TenantSpec, BoxError> {
+    let mut tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
+    let output = &mut tenant.outputs[0];
+    output.kind = gateway_domain::output::OutputType::Webhook;
+    output.email = None;
+    if let Some(hook) = output.webhook.as_mut() {
+        hook.url = url;
+        hook.preset = Some("generic-rest".into());
+    }
+    Ok(tenant)
+}
+
+/// `n` handed-off cases of the sample call, written to `store`, with their delivery requests.
+async fn sample_cases(
+    store: &dyn gateway_domain::ports::CaseStore,
+    tenant: &gateway_domain::tenant::Tenant,
+    n: usize,
+) -> Result<Vec<gateway_domain::ports::DeliverRequest>, BoxError> {
+    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
+    let envelope: gateway_domain::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
+    let call = envelope.call.ok_or("sample call has no call")?;
+    let mut requests = Vec::with_capacity(n);
+    for i in 0..n {
+        let call_id = format!("call_measure_{i}");
+        let mut case = gateway_domain::capture::from_analysis(tenant, &call, &call_id, chrono::Utc::now());
+        case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
+        let event = gateway_domain::ports::CallEvent::new(
+            Some(&case.company_id),
+            &call_id,
+            "call_analyzed",
+            chrono::Utc::now(),
+        );
+        store.create_case(&case, &event).await?;
+        requests.push(gateway_domain::ports::DeliverRequest {
+            company_id: case.company_id,
+            call_id,
+            case_id: case.case_id,
+        });
+    }
+    Ok(requests)
 }
