@@ -88,10 +88,6 @@ impl DynamoStore {
         }
     }
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     pub(crate) fn key(pk: String, sk: String) -> Item {
         HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
     }

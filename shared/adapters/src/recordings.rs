@@ -70,10 +70,6 @@ impl S3Recordings {
         }
     }
 
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
     async fn existing_size(&self, key: &str) -> Result<Option<u64>, RecordingError> {
         match self.s3.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
