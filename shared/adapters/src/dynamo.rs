@@ -241,41 +241,32 @@ impl CaseStore for DynamoStore {
     async fn update_content(&self, case: &ServiceCase, expected_version: u64) -> Result<bool, StoreError> {
         let mut item = to_item(case)?;
         item.retain(|k, _| !NOT_CONTENT.contains(&k.as_str()));
-        let mut sets = Vec::with_capacity(item.len() + 1);
-        let mut names: Vec<(String, String)> = Vec::with_capacity(item.len());
-        let mut values = Vec::with_capacity(item.len() + 2);
-        for (i, (name, value)) in item.into_iter().enumerate() {
-            sets.push(format!("#a{i} = :v{i}"));
-            names.push((format!("#a{i}"), name));
-            values.push((format!(":v{i}"), value));
-        }
+        let fields: Vec<(String, String, String, AttributeValue)> = item
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, value))| (format!("#a{i}"), name, format!(":v{i}"), value))
+            .collect();
+        let mut sets: Vec<String> = fields.iter().map(|(n, _, v, _)| format!("{n} = {v}")).collect();
         sets.push("#version = :next".into());
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::case_key(&case.company_id, &case.call_id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression("#version = :expected")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":next", n(expected_version + 1))
-            .expression_attribute_values(":expected", n(expected_version));
-        for (k, v) in names {
-            req = req.expression_attribute_names(k, v);
-        }
-        for (k, v) in values {
-            req = req.expression_attribute_values(k, v);
-        }
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable("update case", e)),
-        }
+        let mut names: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(alias, name, _, _)| (alias.as_str(), name.as_str()))
+            .collect();
+        names.push(("#version", "version"));
+        let mut values: Vec<(&str, AttributeValue)> = fields
+            .iter()
+            .map(|(_, _, v, value)| (v.as_str(), value.clone()))
+            .collect();
+        values.push((":next", n(expected_version + 1)));
+        values.push((":expected", n(expected_version)));
+        self.conditional_update(
+            Self::case_key(&case.company_id, &case.call_id),
+            &format!("SET {}", sets.join(", ")),
+            "#version = :expected",
+            &names,
+            values,
+        )
+        .await
     }
 
     async fn claim_handoff(
