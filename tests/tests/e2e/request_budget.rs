@@ -92,7 +92,7 @@ async fn a_new_case_costs_four_requests_and_a_duplicate_one_request() {
 
     // A lifecycle event is a single write.
     assert_eq!(
-        post(include_str!("../../events/retell/call_ended.json").to_string()).await,
+        post(include_str!("../../../events/retell/call_ended.json").to_string()).await,
         StatusCode::OK
     );
     assert_eq!(counter.take(), ["PutItem"]);

@@ -193,7 +193,7 @@ async fn e_mail_and_name_matching_in_dynamodb_with_umlauts() {
     s.store.put_customer(COMPANY, &by_mail).await.unwrap();
     // finalize_ticket: agent-collected number (nobody has it) and e-mail (case differs).
     s.post("/retell/functions", FINALIZE).await;
-    let ended = edited(include_str!("../../events/retell/call_ended.json"), |v| {
+    let ended = edited(include_str!("../../../events/retell/call_ended.json"), |v| {
         v["call"]["recording_url"] = json!(s.recording_url("/rec/10.wav"))
     });
     s.post("/webhooks/retell", &ended).await;
@@ -224,7 +224,7 @@ async fn e_mail_and_name_matching_in_dynamodb_with_umlauts() {
         v["call"]["from_number"] = json!("anonymous");
     });
     s.post("/retell/functions", &call).await;
-    let ended = edited(include_str!("../../events/retell/call_ended.json"), |v| {
+    let ended = edited(include_str!("../../../events/retell/call_ended.json"), |v| {
         v["call"]["recording_url"] = json!(s.recording_url("/rec/10.wav"))
     });
     s.post("/webhooks/retell", &ended).await;

@@ -166,10 +166,10 @@ async fn a_failed_enqueue_answers_503_and_the_retry_enqueues_without_a_second_ca
 async fn every_lifecycle_event_and_unrouted_calls_are_recorded() {
     let s = stack().await;
     for fixture in [
-        include_str!("../../events/retell/call_started.json"),
-        include_str!("../../events/retell/call_ended.json"),
-        include_str!("../../events/retell/transcript_updated.json"),
-        include_str!("../../events/retell/transfer_started.json"),
+        include_str!("../../../events/retell/call_started.json"),
+        include_str!("../../../events/retell/call_ended.json"),
+        include_str!("../../../events/retell/transcript_updated.json"),
+        include_str!("../../../events/retell/transfer_started.json"),
     ] {
         let (status, body) = s.post("/webhooks/retell", fixture).await;
         assert_eq!(
@@ -201,7 +201,7 @@ async fn call_inbound_answers_with_the_companys_variables() {
     let (status, body) = s
         .post(
             "/webhooks/retell",
-            include_str!("../../events/retell/call_inbound.json"),
+            include_str!("../../../events/retell/call_inbound.json"),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -233,7 +233,7 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
     };
     let s = stack_with(&[nordit(), berg.clone()]).await;
     s.post("/webhooks/retell", ANALYZED).await;
-    s.post("/webhooks/retell", include_str!("../../events/retell/call_ended.json"))
+    s.post("/webhooks/retell", include_str!("../../../events/retell/call_ended.json"))
         .await;
     assert!(s.store.list_cases("kanzlei-berg").await.unwrap().is_empty());
     assert!(s.store.get_case("kanzlei-berg", CALL_ID).await.unwrap().is_none());
