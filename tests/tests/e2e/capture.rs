@@ -233,8 +233,11 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
     };
     let s = stack_with(&[nordit(), berg.clone()]).await;
     s.post("/webhooks/retell", ANALYZED).await;
-    s.post("/webhooks/retell", include_str!("../../../events/retell/call_ended.json"))
-        .await;
+    s.post(
+        "/webhooks/retell",
+        include_str!("../../../events/retell/call_ended.json"),
+    )
+    .await;
     assert!(s.store.list_cases("kanzlei-berg").await.unwrap().is_empty());
     assert!(s.store.get_case("kanzlei-berg", CALL_ID).await.unwrap().is_none());
     assert!(

@@ -270,8 +270,11 @@ async fn cases_list_and_show() {
     let ctl = ctl(&s);
     let (status, first) = s.post("/webhooks/retell", ANALYZED).await;
     assert_eq!(status, StatusCode::OK);
-    s.post("/webhooks/retell", include_str!("../../../events/retell/call_ended.json"))
-        .await;
+    s.post(
+        "/webhooks/retell",
+        include_str!("../../../events/retell/call_ended.json"),
+    )
+    .await;
     let second = edited(ANALYZED, |v| v["call"]["call_id"] = serde_json::json!("call_second"));
     s.post("/webhooks/retell", &second).await;
 
