@@ -9,9 +9,10 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::MessageAttributeValue;
 use gateway_adapters::aws::{ConfigError, env_var};
+use gateway_adapters::sqs::{parse_retry_schedule, receive_count, retry_later};
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
 use gateway_domain::cache::CachedConfigStore;
-use gateway_domain::deliver::{DeliverError, DeliverPorts, Deliverer, LinkSettings, backoff_seconds};
+use gateway_domain::deliver::{DeliverError, DeliverPorts, Deliverer, LinkSettings};
 use gateway_domain::ports::{DeliverRequest, SystemClock};
 use gateway_domain::ssrf::UrlPolicy;
 use lambda_runtime::{Error, LambdaEvent};
@@ -30,18 +31,6 @@ pub struct Config {
     pub links: Option<LinkSettings>,
 }
 
-/// "60,120,300" → [60, 120, 300].
-pub fn parse_backoff(value: &str) -> Result<Vec<u32>, ConfigError> {
-    let steps: Result<Vec<u32>, _> = value.split(',').map(|s| s.trim().parse::<u32>()).collect();
-    match steps {
-        Ok(s) if !s.is_empty() && s.iter().all(|v| *v <= 43_200) => Ok(s),
-        _ => Err(ConfigError::Invalid {
-            name: "BACKOFF_SECONDS".into(),
-            reason: format!("'{value}' is not a comma-separated list of seconds (each at most 43200)"),
-        }),
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
@@ -49,7 +38,10 @@ impl Config {
             delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
             delivery_dlq_url: env_var("DELIVERY_DLQ_URL")?,
             mail_from: env_var("MAIL_FROM")?,
-            backoff_seconds: parse_backoff(&std::env::var("BACKOFF_SECONDS").unwrap_or_else(|_| "60,120,300".into()))?,
+            backoff_seconds: parse_retry_schedule(
+                "BACKOFF_SECONDS",
+                &std::env::var("BACKOFF_SECONDS").unwrap_or_else(|_| "60,120,300".into()),
+            )?,
             url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
             links: match (std::env::var("LINK_BASE_URL"), std::env::var("LINK_SIGNING_KEY")) {
                 (Ok(base_url), Ok(signing_key)) if !base_url.is_empty() && !signing_key.is_empty() => {
@@ -92,22 +84,16 @@ impl App {
     }
 
     /// Sets when a failed message comes back.
-    async fn back_off(&self, message: &SqsMessage, receive_count: u32) {
-        let seconds = backoff_seconds(&self.config.backoff_seconds, receive_count);
-        let Some(handle) = message.receipt_handle.as_deref() else {
-            return;
-        };
-        let result = self
-            .sqs
-            .change_message_visibility()
-            .queue_url(&self.config.delivery_queue_url)
-            .receipt_handle(handle)
-            .visibility_timeout(seconds as i32)
-            .send()
+    async fn back_off(&self, message: &SqsMessage, attempt: u32) {
+        if let Some(handle) = message.receipt_handle.as_deref() {
+            retry_later(
+                &self.sqs,
+                &self.config.delivery_queue_url,
+                handle,
+                &self.config.backoff_seconds,
+                attempt,
+            )
             .await;
-        if let Err(e) = result {
-            // The queue's own visibility timeout applies instead: later, never lost.
-            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "could not set the backoff");
         }
     }
 
@@ -136,11 +122,7 @@ impl App {
 
     /// One record; `true` when it is done (delete it), `false` when SQS should redeliver it.
     async fn handle_record(&self, message: &SqsMessage) -> bool {
-        let receive_count = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
+        let receive_count = receive_count(&message.attributes);
         let Some(request) = message
             .body
             .as_deref()
@@ -181,18 +163,4 @@ pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchR
         }
     }
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_setting_is_validated() {
-        assert_eq!(parse_backoff("60, 120,300").unwrap(), [60, 120, 300]);
-        assert_eq!(parse_backoff("1,2,3").unwrap(), [1, 2, 3]);
-        for bad in ["", "a,b", "60,,", "99999"] {
-            assert!(parse_backoff(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -1,5 +1,7 @@
 //! The enrich Lambda's handler: SQS batch in, one enrichment per record, partial batch failures
-//! out (a failed record is retried by SQS and reaches the enrich DLQ after its last receive).
+//! out. A failed record comes back after a short retry delay (30 s, 90 s by default) rather than
+//! the queue's 6-minute visibility timeout, so every attempt falls inside the 10 minutes a Retell
+//! recording link may live; the last receive finishes the case whatever happens.
 
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use gateway_adapters::aws::{ConfigError, env_var};
 use gateway_adapters::provision::MAX_RECEIVE_COUNT;
+use gateway_adapters::sqs::{parse_retry_schedule, receive_count, retry_later};
 use gateway_adapters::{DynamoStore, S3Recordings, SqsQueue};
 use gateway_domain::cache::CachedConfigStore;
 use gateway_domain::enrich::{EnrichPorts, Enricher};
@@ -18,6 +21,10 @@ use lambda_runtime::{Error, LambdaEvent};
 pub struct Config {
     pub table_name: String,
     pub delivery_queue_url: String,
+    /// The queue this function consumes, for setting a failed message's retry delay.
+    pub enrich_queue_url: String,
+    /// Seconds until a failed message comes back after its 1st, 2nd, … receive.
+    pub retry_seconds: Vec<u32>,
     pub recordings_bucket: String,
     /// The enrich queue's maxReceiveCount: the receive that must finish, come what may.
     pub max_receives: u32,
@@ -37,6 +44,11 @@ impl Config {
         Ok(Self {
             table_name: env_var("TABLE_NAME")?,
             delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
+            enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
+            retry_seconds: parse_retry_schedule(
+                "ENRICH_RETRY_SECONDS",
+                &std::env::var("ENRICH_RETRY_SECONDS").unwrap_or_else(|_| "30,90".into()),
+            )?,
             recordings_bucket: env_var("RECORDINGS_BUCKET")?,
             max_receives,
             url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
@@ -46,6 +58,9 @@ impl Config {
 
 pub struct App {
     enricher: Enricher,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    retry_seconds: Vec<u32>,
 }
 
 impl App {
@@ -70,23 +85,20 @@ impl App {
             log: Arc::new(store),
             clock,
         };
-        Self::with_ports(ports, config.max_receives)
-    }
-
-    pub fn with_ports(ports: EnrichPorts, max_receives: u32) -> Self {
         Self {
-            enricher: Enricher::new(ports, max_receives),
+            enricher: Enricher::new(ports, config.max_receives),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            queue_url: config.enrich_queue_url.clone(),
+            retry_seconds: config.retry_seconds.clone(),
         }
     }
-}
 
-/// `ApproximateReceiveCount` as SQS sets it (1 on the first receive).
-pub fn receive_count(message: &SqsMessage) -> u32 {
-    message
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
+    /// Sets when a failed message comes back.
+    async fn back_off(&self, message: &SqsMessage, attempt: u32) {
+        if let Some(handle) = message.receipt_handle.as_deref() {
+            retry_later(&self.sqs, &self.queue_url, handle, &self.retry_seconds, attempt).await;
+        }
+    }
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
@@ -105,11 +117,12 @@ pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchR
                 continue;
             }
         };
-        let attempt = receive_count(message);
+        let attempt = receive_count(&message.attributes);
         match app.enricher.process(&request, attempt).await {
             Ok(outcome) => tracing::info!(call_id = %request.call_id, ?outcome, attempt, "enrichment done"),
             Err(err) => {
                 tracing::warn!(call_id = %request.call_id, error = %err, attempt, "enrichment will be retried");
+                app.back_off(message, attempt).await;
                 response.add_failure(id);
             }
         }

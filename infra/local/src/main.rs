@@ -101,6 +101,8 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
         &enrich::Config {
             table_name: provisioned.table.clone(),
             delivery_queue_url: provisioned.delivery_queue_url.clone(),
+            enrich_queue_url: provisioned.enrich_queue_url.clone(),
+            retry_seconds: vec![5, 10],
             recordings_bucket: provisioned.bucket.clone(),
             max_receives: gateway_adapters::provision::MAX_RECEIVE_COUNT,
             url_policy: policy.clone(),

@@ -390,11 +390,5 @@ fn channels(output: &OutputConfig) -> Vec<Channel> {
     list
 }
 
-/// Visibility timeout after the `receive_count`-th failed receive (60, 120, 300 s by default).
-pub fn backoff_seconds(schedule: &[u32], receive_count: u32) -> u32 {
-    let i = (receive_count.max(1) - 1) as usize;
-    schedule.get(i).or(schedule.last()).copied().unwrap_or(60)
-}
-
 #[cfg(test)]
 mod tests;

@@ -275,11 +275,3 @@ async fn a_stored_recording_travels_as_a_signed_link_with_the_company_ttl() {
         "60 min TTL"
     );
 }
-
-#[test]
-fn backoff_follows_the_receive_count() {
-    assert_eq!(
-        [1, 2, 3, 4].map(|n| backoff_seconds(&[60, 120, 300], n)),
-        [60, 120, 300, 300]
-    );
-}
