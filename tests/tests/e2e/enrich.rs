@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use gateway_adapters::S3Recordings;
-use gateway_domain::case::{EnrichmentStatus, MatchKind};
+use gateway_domain::case::{CustomerMatch, EnrichmentStatus, MatchKind};
 use gateway_domain::customer::Customer;
 use gateway_domain::ports::{CaseStore, RecordingError, RecordingStore};
 use gateway_domain::ssrf::UrlPolicy;
@@ -193,27 +193,25 @@ async fn the_last_attempt_marks_enrichment_failed_and_still_delivers() {
     assert_eq!(s.counts(&s.resources.enrich_dlq_url).await, (0, 0, 0));
 }
 
+/// Captures a `finalize_ticket` call, ends it with a recording, enriches it: the customer it matched.
+async fn finalize_and_match(s: &Stack, finalize: &str) -> CustomerMatch {
+    s.post("/retell/functions", finalize).await;
+    let ended = edited(include_str!("../../../events/retell/call_ended.json"), |v| {
+        v["call"]["recording_url"] = json!(s.recording_url("/rec/10.wav"))
+    });
+    s.post("/webhooks/retell", &ended).await;
+    assert_eq!(s.run_enrich_once(5).await, (1, 0));
+    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    case.enrichment.customer.expect("a customer matched")
+}
+
 #[tokio::test]
 async fn e_mail_and_name_matching_in_dynamodb_with_umlauts() {
     let s = stack_with(&[immediate_tenant()]).await;
     let by_mail = Customer::from_fields("Jonas W.", "", "J.Weber@Brandt-Elektro.example", "", "", "DE").unwrap();
     s.store.put_customer(COMPANY, &by_mail).await.unwrap();
     // finalize_ticket: agent-collected number (nobody has it) and e-mail (case differs).
-    s.post("/retell/functions", FINALIZE).await;
-    let ended = edited(include_str!("../../../events/retell/call_ended.json"), |v| {
-        v["call"]["recording_url"] = json!(s.recording_url("/rec/10.wav"))
-    });
-    s.post("/webhooks/retell", &ended).await;
-    assert_eq!(s.run_enrich_once(5).await, (1, 0));
-    let m = s
-        .store
-        .get_case(COMPANY, CALL_ID)
-        .await
-        .unwrap()
-        .unwrap()
-        .enrichment
-        .customer
-        .unwrap();
+    let m = finalize_and_match(&s, FINALIZE).await;
     assert_eq!(
         (m.customer_id.as_str(), m.kind),
         (by_mail.customer_id.as_str(), MatchKind::Email)
@@ -230,20 +228,6 @@ async fn e_mail_and_name_matching_in_dynamodb_with_umlauts() {
         args.remove("customer_email");
         v["call"]["from_number"] = json!("anonymous");
     });
-    s.post("/retell/functions", &call).await;
-    let ended = edited(include_str!("../../../events/retell/call_ended.json"), |v| {
-        v["call"]["recording_url"] = json!(s.recording_url("/rec/10.wav"))
-    });
-    s.post("/webhooks/retell", &ended).await;
-    assert_eq!(s.run_enrich_once(5).await, (1, 0));
-    let m = s
-        .store
-        .get_case(COMPANY, CALL_ID)
-        .await
-        .unwrap()
-        .unwrap()
-        .enrichment
-        .customer
-        .unwrap();
+    let m = finalize_and_match(&s, &call).await;
     assert_eq!((m.customer_id.as_str(), m.kind), ("ext-K-7", MatchKind::Name));
 }
