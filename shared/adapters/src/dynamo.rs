@@ -405,7 +405,7 @@ impl CaseStore for DynamoStore {
         .await
     }
 
-    async fn mark_channel_sent(
+    async fn save_channel_state(
         &self,
         company_id: &str,
         call_id: &str,

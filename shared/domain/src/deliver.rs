@@ -120,7 +120,7 @@ impl Deliverer {
                         external_reference.clone_from(&state.external_id);
                     }
                     p.cases
-                        .mark_channel_sent(&case.company_id, &case.call_id, channel, &state)
+                        .save_channel_state(&case.company_id, &case.call_id, channel, &state)
                         .await?;
                 }
                 Err(f) => failures.push((channel, f)),
@@ -279,9 +279,14 @@ impl Deliverer {
             .and_then(|c| tenant.category(c))
             .map_or("Allgemein", |c| c.name.as_str());
         let extras = self.extras(tenant, case);
-        let (mut sent, mut rejected, mut unavailable) = (Vec::new(), Vec::new(), Vec::new());
-        let mut first_id = None;
-        for address in &to {
+        // Recipients an earlier attempt reached: progress is saved after every accepted message,
+        // so a retry (after a crash, or one address being unavailable) mails only the others.
+        let earlier = case.delivery.email.clone().unwrap_or_default();
+        let mut reached = earlier.recipients;
+        let mut first_id = earlier.external_id;
+        let (mut rejected, mut unavailable) = (0, 0);
+        let missing: Vec<&String> = to.iter().filter(|a| !reached.contains(a)).collect();
+        for address in missing {
             let mut entry = ExchangeEntry::internal(HANDLER, "email", 0, attempt, p.clock.now());
             entry.direction = Direction::Outbound;
             entry.method = "MAIL".into();
@@ -305,45 +310,71 @@ impl Deliverer {
             };
             entry.detail = Some(format!("subject: {}", message.subject));
             let started = Utc::now();
-            match p.mailer.send(&message).await {
+            let result = p.mailer.send(&message).await;
+            entry.duration_ms = (Utc::now() - started).num_milliseconds().max(0) as u64;
+            match result {
                 Ok(id) => {
                     entry.status_code = 200;
                     first_id.get_or_insert(id);
-                    sent.push(address.clone());
+                    reached.push(address.clone());
+                    self.save_email_progress(case, &reached, &first_id).await;
                 }
                 Err(MailError::Rejected(e)) => {
                     entry.status_code = 422;
                     entry.error_class = Some("Rejected".into());
                     entry.error_message = Some(redact_error(&e));
-                    rejected.push(address.clone());
+                    rejected += 1;
                 }
                 Err(MailError::Unavailable(e)) => {
                     entry.status_code = 503;
                     entry.error_class = Some("MailUnavailable".into());
                     entry.error_message = Some(redact_error(&e));
-                    unavailable.push(address.clone());
+                    unavailable += 1;
                 }
             }
-            entry.duration_ms = (Utc::now() - started).num_milliseconds().max(0) as u64;
             self.log(case, entry).await;
         }
-        if !sent.is_empty() {
-            // One refused address does not hold back the others (they are in the log).
-            return Ok(ChannelState {
-                sent_at: Some(p.clock.now()),
-                external_id: first_id,
-                recipients: sent,
+        if unavailable > 0 {
+            // Retried for the addresses still missing; the ones reached are not mailed again.
+            return Err(ChannelFailure {
+                permanent: false,
+                message: format!(
+                    "mail service unavailable for {unavailable} of {} recipients ({} reached, {rejected} rejected)",
+                    to.len(),
+                    reached.len()
+                ),
             });
         }
-        let permanent = unavailable.is_empty();
-        Err(ChannelFailure {
-            permanent,
-            message: format!(
-                "no recipient accepted ({} rejected, {} unavailable)",
-                rejected.len(),
-                unavailable.len()
-            ),
+        if reached.is_empty() {
+            return Err(ChannelFailure {
+                permanent: true,
+                message: format!("no recipient accepted ({rejected} rejected)"),
+            });
+        }
+        // A refused address does not hold back the others (it is in the exchange log).
+        Ok(ChannelState {
+            sent_at: Some(p.clock.now()),
+            external_id: first_id,
+            recipients: reached,
         })
+    }
+
+    /// Records who has the e-mail so far (the channel stays unsent). A failure here only costs a
+    /// repeat to these recipients if the attempt later fails too, so it is logged, not fatal.
+    async fn save_email_progress(&self, case: &ServiceCase, reached: &[String], first_id: &Option<String>) {
+        let progress = ChannelState {
+            sent_at: None,
+            external_id: first_id.clone(),
+            recipients: reached.to_vec(),
+        };
+        let saved = self
+            .ports
+            .cases
+            .save_channel_state(&case.company_id, &case.call_id, Channel::Email, &progress)
+            .await;
+        if let Err(err) = saved {
+            tracing::warn!(error = %err, "could not save e-mail progress");
+        }
     }
 
     async fn log(&self, case: &ServiceCase, entry: ExchangeEntry) {

@@ -161,7 +161,7 @@ impl CaseStore for MemoryCaseStore {
         }
     }
 
-    async fn mark_channel_sent(
+    async fn save_channel_state(
         &self,
         company_id: &str,
         call_id: &str,
@@ -538,6 +538,8 @@ pub struct MemoryMailer {
     pub sent: Mutex<Vec<OutgoingEmail>>,
     pub reject: Mutex<Vec<String>>,
     pub unavailable: std::sync::atomic::AtomicBool,
+    /// Addresses for which the mail service is down (the others go through).
+    pub unavailable_for: Mutex<Vec<String>>,
 }
 
 impl MemoryMailer {
@@ -549,7 +551,7 @@ impl MemoryMailer {
 #[async_trait]
 impl Mailer for MemoryMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
-        if self.unavailable.load(Ordering::SeqCst) {
+        if self.unavailable.load(Ordering::SeqCst) || lock(&self.unavailable_for).contains(&email.to) {
             return Err(MailError::Unavailable("injected outage".into()));
         }
         if lock(&self.reject).contains(&email.to) {

@@ -163,8 +163,9 @@ pub trait CaseStore: Send + Sync {
         status: EnrichmentStatus,
         enrichment: &Enrichment,
     ) -> Result<bool, StoreError>;
-    /// Records a channel as delivered, once: `false` if it already was.
-    async fn mark_channel_sent(
+    /// Stores a channel's state (delivered, or the e-mail's progress so far) unless the channel
+    /// was already delivered: `false` if it was.
+    async fn save_channel_state(
         &self,
         company_id: &str,
         call_id: &str,

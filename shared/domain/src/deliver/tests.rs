@@ -212,6 +212,33 @@ async fn one_rejected_address_does_not_stop_the_others() {
 }
 
 #[tokio::test]
+async fn an_unavailable_recipient_is_retried_without_mailing_the_others_again() {
+    let w = world(|s| s.outputs[0].email.as_mut().unwrap().muted.clear()).await;
+    let (desk, leitstand) = ("servicedesk@nordit.example", "leitstand@nordit.example");
+    w.mailer.unavailable_for.lock().unwrap().push(leitstand.into());
+    assert!(matches!(
+        w.deliverer.process(&w.request, 1).await,
+        Err(DeliverError::Retry(m)) if m.contains("unavailable for 1 of 2")
+    ));
+    let progress = w.case().await.delivery.email.unwrap();
+    assert_eq!((progress.sent_at, progress.recipients), (None, vec![desk.to_string()]));
+    assert_eq!(w.case().await.output_status, OutputStatus::Pending);
+
+    w.mailer.unavailable_for.lock().unwrap().clear();
+    assert_eq!(w.deliverer.process(&w.request, 2).await.unwrap(), DeliverOutcome::Sent);
+    let to: Vec<String> = w.mailer.sent().into_iter().map(|m| m.to).collect();
+    assert_eq!(to, [desk, leitstand], "each recipient mailed exactly once");
+    let email = w.case().await.delivery.email.unwrap();
+    assert!(email.sent_at.is_some());
+    assert_eq!(email.recipients, [desk, leitstand]);
+    assert_eq!(
+        email.external_id.as_deref(),
+        Some("mem-1"),
+        "the first message id is kept"
+    );
+}
+
+#[tokio::test]
 async fn the_exchange_log_never_holds_a_secret() {
     let w = world(|s| {
         let hook = s.outputs[0].webhook.as_mut().unwrap();
