@@ -1,6 +1,7 @@
 //! The ingest Lambda's handler: HTTP in, domain call, HTTP out. Routes:
-//! `POST /webhooks/retell` (lifecycle events and `call_inbound`, also at `/webhooks/retell/inbound`)
-//! and `POST /retell/functions` (custom functions).
+//! `POST /webhooks/retell` (lifecycle events and `call_inbound`, also at `/webhooks/retell/inbound`),
+//! `POST /retell/functions` (custom functions), and the gateway-signed links delivered cases
+//! carry: `GET /recordings/…` and `GET /cases/<company>/<call>`.
 
 use std::sync::Arc;
 
@@ -10,7 +11,8 @@ use gateway_adapters::{DynamoStore, SqsQueue};
 use gateway_domain::IngestError;
 use gateway_domain::cache::CachedConfigStore;
 use gateway_domain::ingest::{Ingest, IngestSettings, Ports, WebhookReply};
-use gateway_domain::ports::SystemClock;
+use gateway_domain::links::{LinkError, verify};
+use gateway_domain::ports::{CaseStore, ConfigStore, SystemClock};
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::{Value, json};
@@ -25,7 +27,7 @@ pub struct Config {
     pub retell_api_key: String,
     /// How long routes and tenant configuration are cached per container.
     pub config_cache_seconds: i64,
-    /// Bucket and key for `GET /recordings/…` (gateway-signed recording links); both or neither.
+    /// Bucket and key for the gateway-signed links (`GET /recordings/…`, `GET /cases/…`); both or neither.
     pub recording_links: Option<(String, String)>,
 }
 
@@ -51,8 +53,9 @@ impl Config {
     }
 }
 
-/// Serves gateway-signed recording links by redirecting to a short-lived presigned S3 URL.
-struct RecordingLinks {
+/// Serves gateway-signed links: recordings by redirecting to a short-lived presigned S3 URL,
+/// cases as a read-only page.
+struct SignedLinks {
     s3: aws_sdk_s3::Client,
     bucket: String,
     signing_key: String,
@@ -64,7 +67,9 @@ const PRESIGNED_SECONDS: u64 = 60;
 /// The handler's shared state: built once per container, reused by every invocation.
 pub struct App {
     ingest: Ingest,
-    recordings: Option<RecordingLinks>,
+    cases: Arc<dyn CaseStore>,
+    config: Arc<dyn ConfigStore>,
+    links: Option<SignedLinks>,
 }
 
 impl App {
@@ -81,9 +86,10 @@ impl App {
         }
     }
 
-    /// Enables `GET /recordings/<key>?expires=…&sig=…` (gateway-signed recording links).
+    /// Enables the gateway-signed links: `GET /recordings/<key>?expires=…&sig=…` and
+    /// `GET /cases/<company>/<call>?expires=…&sig=…`.
     pub fn with_recording_links(mut self, s3: aws_sdk_s3::Client, bucket: &str, signing_key: &str) -> Self {
-        self.recordings = Some(RecordingLinks {
+        self.links = Some(SignedLinks {
             s3,
             bucket: bucket.into(),
             signing_key: signing_key.into(),
@@ -109,8 +115,10 @@ impl App {
     /// Wires any ports (in-memory ones for tests and benchmarks).
     pub fn with_ports(retell_api_key: &str, ports: Ports) -> Self {
         Self {
+            cases: ports.cases.clone(),
+            config: ports.config.clone(),
             ingest: Ingest::new(IngestSettings::new(retell_api_key), ports),
-            recordings: None,
+            links: None,
         }
     }
 }
@@ -123,8 +131,14 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    if path.starts_with("/recordings/") && req.method() == Method::GET {
-        return recording_link(app, &path, req.uri().query().unwrap_or_default()).await;
+    if req.method() == Method::GET {
+        let query = req.uri().query().unwrap_or_default();
+        if path.starts_with("/recordings/") {
+            return recording_link(app, &path, query).await;
+        }
+        if path.starts_with("/cases/") {
+            return case_link(app, &path, query).await;
+        }
     }
     let known = matches!(
         path.as_str(),
@@ -160,36 +174,31 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
     }
 }
 
-/// Checks a gateway-signed recording link and redirects to a presigned URL valid for a minute.
-async fn recording_link(app: &App, path: &str, query: &str) -> Result<Response<Body>, Error> {
-    use gateway_domain::links::{LinkError, verify};
-    let Some(links) = &app.recordings else {
-        return respond(
+type Answer = Result<Response<Body>, Error>;
+
+/// The link settings when the link is valid, else the status and body that say why not.
+fn checked_link<'a>(app: &'a App, path: &str, query: &str) -> Result<&'a SignedLinks, (StatusCode, Value)> {
+    let Some(links) = &app.links else {
+        return Err((
             StatusCode::NOT_FOUND,
-            json!({"error": "not_found", "message": "recording links are not enabled"}),
-        );
+            json!({"error": "not_found", "message": "signed links are not enabled"}),
+        ));
     };
-    match verify(&links.signing_key, path, query, chrono::Utc::now()) {
-        Ok(()) => {}
-        Err(LinkError::Malformed) => {
-            return respond(
-                StatusCode::BAD_REQUEST,
-                json!({"error": "bad_request", "message": "link needs expires and sig"}),
-            );
-        }
-        Err(LinkError::BadSignature) => {
-            return respond(
-                StatusCode::FORBIDDEN,
-                json!({"error": "forbidden", "message": "invalid link signature"}),
-            );
-        }
-        Err(LinkError::Expired) => {
-            return respond(
-                StatusCode::GONE,
-                json!({"error": "expired", "message": "this link has expired"}),
-            );
-        }
-    }
+    let (status, error, message) = match verify(&links.signing_key, path, query, chrono::Utc::now()) {
+        Ok(()) => return Ok(links),
+        Err(LinkError::Malformed) => (StatusCode::BAD_REQUEST, "bad_request", "link needs expires and sig"),
+        Err(LinkError::BadSignature) => (StatusCode::FORBIDDEN, "forbidden", "invalid link signature"),
+        Err(LinkError::Expired) => (StatusCode::GONE, "expired", "this link has expired"),
+    };
+    Err((status, json!({"error": error, "message": message})))
+}
+
+/// Checks a gateway-signed recording link and redirects to a presigned URL valid for a minute.
+async fn recording_link(app: &App, path: &str, query: &str) -> Answer {
+    let links = match checked_link(app, path, query) {
+        Ok(links) => links,
+        Err((status, body)) => return respond(status, body),
+    };
     let key = path.trim_start_matches("/recordings/");
     let presign =
         aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(PRESIGNED_SECONDS))?;
@@ -205,6 +214,52 @@ async fn recording_link(app: &App, path: &str, query: &str) -> Result<Response<B
         .header(header::LOCATION, url.uri())
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Empty)?)
+}
+
+/// Checks a gateway-signed case link and shows the case as a read-only page.
+async fn case_link(app: &App, path: &str, query: &str) -> Answer {
+    let links = match checked_link(app, path, query) {
+        Ok(links) => links,
+        Err((status, body)) => return respond(status, body),
+    };
+    let not_found = || {
+        respond(
+            StatusCode::NOT_FOUND,
+            json!({"error": "not_found", "message": "no such case"}),
+        )
+    };
+    let Some((company_id, call_id)) = path.trim_start_matches("/cases/").split_once('/') else {
+        return not_found();
+    };
+    let (case, tenant) = match (
+        app.cases.get_case(company_id, call_id).await,
+        app.config.tenant(company_id).await,
+    ) {
+        (Ok(Some(case)), Ok(Some(tenant))) => (case, tenant),
+        (Ok(_), Ok(_)) => return not_found(),
+        (Err(e), _) | (_, Err(e)) => return error_response(&IngestError::from(e)),
+    };
+    // A fresh recording link, relative to this page, for the company's audio TTL.
+    let audio = case.enrichment.audio_object_key.as_deref().map(|key| {
+        let expires = chrono::Utc::now() + chrono::Duration::minutes(i64::from(tenant.config.audio_url_ttl_minutes));
+        let path = gateway_domain::links::recording_path(key);
+        (
+            gateway_domain::links::sign("", &links.signing_key, &path, expires),
+            expires,
+        )
+    });
+    let html = gateway_domain::case_page::render(&case, &tenant, audio)?;
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header("referrer-policy", "no-referrer")
+        .header("x-robots-tag", "noindex")
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )
+        .body(Body::from(html))?)
 }
 
 fn error_response(err: &IngestError) -> Result<Response<Body>, Error> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::case::{Channel, ChannelState, OutputStatus, ServiceCase};
-use crate::email::{compose, recipients};
+use crate::email::{category_name, compose, recipients};
 use crate::error::StoreError;
 use crate::exchange::{Direction, ExchangeEntry, redact_body, redact_error, redact_url};
 use crate::output::{OutputConfig, OutputType};
@@ -74,19 +74,26 @@ impl Deliverer {
         Self { ports, links }
     }
 
-    /// Render values shared by both channels: now, and the signed recording link (company TTL).
+    /// Render values shared by both channels: now, and the signed recording and case links
+    /// (company TTLs).
     fn extras(&self, tenant: &Tenant, case: &ServiceCase) -> RenderExtras {
         let now = self.ports.clock.now();
         let mut extras = RenderExtras {
             now: Some(now),
             ..Default::default()
         };
-        if let (Some(links), Some(key)) = (&self.links, case.enrichment.audio_object_key.as_deref()) {
+        let Some(links) = &self.links else {
+            return extras;
+        };
+        if let Some(key) = case.enrichment.audio_object_key.as_deref() {
             let expires = now + chrono::Duration::minutes(i64::from(tenant.config.audio_url_ttl_minutes));
             let path = crate::links::recording_path(key);
             extras.audio_url = Some(crate::links::sign(&links.base_url, &links.signing_key, &path, expires));
             extras.audio_url_expires_at = Some(expires);
         }
+        let expires = now + chrono::Duration::hours(i64::from(tenant.config.case_link_ttl_hours));
+        let path = crate::links::case_path(&case.company_id, &case.call_id);
+        extras.case_url = Some(crate::links::sign(&links.base_url, &links.signing_key, &path, expires));
         extras
     }
 
@@ -273,11 +280,7 @@ impl Deliverer {
                 message: "no valid active recipient".into(),
             });
         }
-        let category = case
-            .category
-            .as_deref()
-            .and_then(|c| tenant.category(c))
-            .map_or("Allgemein", |c| c.name.as_str());
+        let category = category_name(tenant, case);
         let extras = self.extras(tenant, case);
         // Recipients an earlier attempt reached: progress is saved after every accepted message,
         // so a retry (after a crash, or one address being unavailable) mails only the others.

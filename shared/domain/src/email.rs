@@ -9,6 +9,7 @@ use crate::case::{CaseType, Priority, ServiceCase};
 use crate::output::{EmailOutput, EmailTemplate};
 use crate::presets;
 use crate::template::{PayloadTemplate, RenderExtras, TemplateError, render_context};
+use crate::tenant::Tenant;
 use crate::validate::is_valid_email;
 
 /// Transcript lines beyond this many characters are cut (with a notice).
@@ -81,6 +82,14 @@ pub fn subject(case: &ServiceCase, category_name: &str, template: EmailTemplate)
     }
 }
 
+/// The case's category as people read it ("Allgemein" when it has none).
+pub fn category_name<'a>(tenant: &'a Tenant, case: &ServiceCase) -> &'a str {
+    case.category
+        .as_deref()
+        .and_then(|c| tenant.category(c))
+        .map_or("Allgemein", |c| c.name.as_str())
+}
+
 /// Builds the message for one recipient.
 pub fn compose(
     case: &ServiceCase,
@@ -130,6 +139,7 @@ pub fn compose(
         "audio_expires": extras.audio_url_expires_at.map(|t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()),
         "transcript": transcript,
         "transcript_truncated": truncated,
+        "case_url": if email.show_admin_link { extras.case_url.clone() } else { None },
     });
     let ctx = Context::from_value(values).map_err(|e| TemplateError::Render(e.to_string()))?;
     let mut tera = Tera::default();

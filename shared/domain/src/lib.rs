@@ -5,6 +5,7 @@ pub mod alert;
 pub mod cache;
 pub mod capture;
 pub mod case;
+pub mod case_page;
 pub mod classify;
 pub mod customer;
 pub mod deliver;

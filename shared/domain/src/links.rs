@@ -1,7 +1,7 @@
-//! Gateway-signed recording links: `…/recordings/<company>/<case>/<file>?expires=<unix>&sig=<hex>`.
-//! A presigned S3 URL dies with the function's temporary credentials (hours at most), so
-//! e-mails and webhooks carry this link instead; the gateway checks it and redirects to a
-//! presigned URL valid for a minute.
+//! Gateway-signed links: `…/recordings/<company>/<case>/<file>?expires=<unix>&sig=<hex>` and
+//! `…/cases/<company>/<call>?expires=…&sig=…`. A presigned S3 URL dies with the function's
+//! temporary credentials (hours at most), so e-mails and webhooks carry these instead; the
+//! gateway checks them and redirects to a presigned URL valid for a minute, or shows the case.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
@@ -18,6 +18,11 @@ fn mac(key: &str, path: &str, expires: i64) -> Hmac<Sha256> {
 /// The path of a stored recording's link: `/recordings/<object key>`.
 pub fn recording_path(object_key: &str) -> String {
     format!("/recordings/{object_key}")
+}
+
+/// The path of a case's read-only page: `/cases/<company>/<call id>`.
+pub fn case_path(company_id: &str, call_id: &str) -> String {
+    format!("/cases/{company_id}/{call_id}")
 }
 
 /// A link to `path` under `base_url`, valid until `expires`.

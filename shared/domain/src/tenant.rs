@@ -40,6 +40,8 @@ pub struct CompanyConfig {
     /// Delay before enrichment starts, in seconds (SQS caps it at 900).
     pub enrichment_delay_seconds: u32,
     pub audio_url_ttl_minutes: u32,
+    /// Lifetime of the signed case links in e-mails (`show_admin_link`) and webhook payloads.
+    pub case_link_ttl_hours: u32,
     pub alerts_enabled: bool,
     pub admin_emails: Vec<String>,
     pub default_case_type: CaseType,
@@ -72,6 +74,7 @@ impl Default for CompanyConfig {
             intent_threshold: 0.6,
             enrichment_delay_seconds: 90,
             audio_url_ttl_minutes: 60,
+            case_link_ttl_hours: 72,
             alerts_enabled: true,
             admin_emails: Vec::new(),
             default_case_type: CaseType::Incident,

@@ -126,6 +126,9 @@ pub fn validate(spec: &TenantSpec, policy: &UrlPolicy) -> Vec<Issue> {
     if c.audio_url_ttl_minutes == 0 || c.audio_url_ttl_minutes > 7 * 24 * 60 {
         r.add("company.audio_url_ttl_minutes", "must be between 1 and 10080 (7 days)");
     }
+    if c.case_link_ttl_hours == 0 || c.case_link_ttl_hours > 30 * 24 {
+        r.add("company.case_link_ttl_hours", "must be between 1 and 720 (30 days)");
+    }
     check_emails(&mut r, "company.admin_emails", &c.admin_emails);
     if let Some(url) = c.slack_webhook_url.as_deref().filter(|u| *u != MASKED_SECRET)
         && let Err(e) = check_url(url, policy)

@@ -221,7 +221,7 @@ async fn the_stored_exchange_log_never_contains_the_secret() {
 }
 
 #[tokio::test]
-async fn the_payload_carries_a_signed_recording_link_that_the_gateway_redeems() {
+async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_redeems() {
     let s = stack_with(&[]).await;
     s.store.apply_spec(&tenant_for(&s, "generic-rest")).await.unwrap();
     capture_and_enrich(&s).await;
@@ -271,4 +271,38 @@ async fn the_payload_carries_a_signed_recording_link_that_the_gateway_redeems() 
         ingest::handle(&s.app, get(old)).await.unwrap().status(),
         StatusCode::GONE
     );
+
+    // The case link opens a read-only page of the case, with a fresh recording link of its own.
+    let case_link = payload["links"]["case_url"].as_str().expect("case link in the payload");
+    let case_path_and_query = case_link.trim_start_matches("http://127.0.0.1:3000").to_string();
+    let resp = ingest::handle(&s.app, get(case_path_and_query.clone())).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let html = String::from_utf8(resp.body().to_vec()).unwrap();
+    assert!(html.contains(case.ticket_ref.as_deref().unwrap()), "{html}");
+    assert!(html.contains("Gesprächsverlauf"));
+    let page_audio = html
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#x2F;", "/");
+    assert_eq!(
+        ingest::handle(&s.app, get(page_audio)).await.unwrap().status(),
+        StatusCode::FOUND,
+        "the page's recording link is redeemable"
+    );
+    // Another company's path under the same signature, or a changed signature: refused.
+    let foreign = case_path_and_query.replacen(COMPANY, "kanzlei-berg", 1);
+    let forged = case_path_and_query.replace("sig=", "sig=00");
+    for bad in [foreign, forged] {
+        assert_eq!(
+            ingest::handle(&s.app, get(bad)).await.unwrap().status(),
+            StatusCode::FORBIDDEN
+        );
+    }
 }

@@ -121,6 +121,7 @@ company:
   default_region: XX
   intent_threshold: 1.5
   enrichment_delay_seconds: 1200
+  case_link_ttl_hours: 0
   admin_emails: [leitstand@nordit, ok@nordit.example]
 routes:
   agents: [agent_taken]
@@ -163,6 +164,7 @@ presets:
         "company.default_region:",
         "company.intent_threshold:",
         "company.enrichment_delay_seconds:",
+        "company.case_link_ttl_hours:",
         "company.admin_emails[0]:",
         "routes.agents[0]: 'agent_taken' is already routed to company 'kanzlei-berg'",
         "routes.phones[0]:",

@@ -239,6 +239,35 @@ async fn an_unavailable_recipient_is_retried_without_mailing_the_others_again() 
 }
 
 #[tokio::test]
+async fn the_case_link_is_signed_for_the_company_ttl_and_in_the_e_mail_only_when_asked() {
+    let w = world(|s| {
+        s.company.case_link_ttl_hours = 24;
+        s.outputs[0].webhook.as_mut().unwrap().preset = Some("generic-rest".into());
+    })
+    .await;
+    w.deliverer.process(&w.request, 1).await.unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&w.webhooks.received()[0].body).unwrap();
+    let link = payload["links"]["case_url"].as_str().expect("case link in the payload");
+    let (path, query) = link.trim_start_matches("https://gw.example").split_once('?').unwrap();
+    assert_eq!(path, format!("/cases/{COMPANY}/{CALL_ID}"));
+    let now = Utc.with_ymd_and_hms(2026, 11, 18, 13, 5, 0).unwrap();
+    assert_eq!(
+        crate::links::verify("link-key", path, query, now + chrono::Duration::hours(23)),
+        Ok(())
+    );
+    assert!(crate::links::verify("link-key", path, query, now + chrono::Duration::hours(25)).is_err());
+    assert!(!w.mailer.sent()[0].text.contains("/cases/"), "show_admin_link is off");
+
+    let w = world(|s| s.outputs[0].email.as_mut().unwrap().show_admin_link = true).await;
+    w.deliverer.process(&w.request, 1).await.unwrap();
+    let mail = &w.mailer.sent()[0];
+    assert!(mail.text.contains(&format!(
+        "Fall im Service Gateway: https://gw.example/cases/{COMPANY}/{CALL_ID}?expires="
+    )));
+    assert!(mail.html.contains("Fall im Service Gateway ansehen"));
+}
+
+#[tokio::test]
 async fn the_exchange_log_never_holds_a_secret() {
     let w = world(|s| {
         let hook = s.outputs[0].webhook.as_mut().unwrap();
