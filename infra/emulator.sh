@@ -25,7 +25,8 @@ start() {
   install
   mkdir -p "$STATE"
   local port=${1:-$(free_port)}
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$STATE/moto.log" 2>&1 &
+  # moto_server, with DynamoDB writes made atomic as they are on AWS (see infra/moto_server.py).
+  "$VENV/bin/python" "$ROOT/infra/moto_server.py" -H 127.0.0.1 -p "$port" >"$STATE/moto.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$STATE/moto.pid"
   local endpoint="http://127.0.0.1:$port"

@@ -89,7 +89,12 @@ async fn twenty_concurrent_identical_deliveries_make_one_case_and_one_enqueue() 
     assert!(statuses.contains(&StatusCode::OK));
     assert_eq!(s.store.list_cases(COMPANY).await.unwrap().len(), 1);
     let (visible, delayed, in_flight) = s.queue_counts().await;
-    assert_eq!(visible + delayed + in_flight, 1, "exactly one enqueue");
+    assert_eq!(
+        visible + delayed + in_flight,
+        1,
+        "exactly one enqueue: {statuses:?}, queue (visible, delayed, in flight) = {:?}",
+        (visible, delayed, in_flight)
+    );
     // Whoever got a 503 is retried by Retell and then told the same ticket.
     let (status, body) = s.post("/webhooks/retell", ANALYZED).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("duplicate")));

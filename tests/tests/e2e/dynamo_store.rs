@@ -136,3 +136,22 @@ async fn ticket_counters_are_per_company_and_year() {
     assert_eq!(s.store.next_ticket_number(COMPANY, 2027).await.unwrap(), 1);
     assert_eq!(s.store.next_ticket_number("kanzlei-berg", 2026).await.unwrap(), 1);
 }
+
+/// Concurrent tickets get distinct numbers. This leans on DynamoDB's atomic `ADD`, which plain
+/// moto lacks under concurrency (`infra/moto_server.py` restores it).
+#[tokio::test]
+async fn concurrent_ticket_numbers_are_distinct() {
+    let s = std::sync::Arc::new(stack().await);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.store.next_ticket_number(COMPANY, 2026).await.unwrap() })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=100).collect::<Vec<u64>>());
+}
