@@ -71,6 +71,10 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
         url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![recording_host.clone()]),
     };
     let sink = gateway_local::webhook_sink::Sink::start().await.expect("webhook sink");
+    let links = gateway_domain::links::LinkSettings {
+        base_url: "http://127.0.0.1:3000".into(),
+        signing_key: gateway_local::LINK_SIGNING_KEY.into(),
+    };
     let deliver_config = deliver::Config {
         table_name: resources.table.clone(),
         delivery_queue_url: resources.delivery_queue_url.clone(),
@@ -78,10 +82,7 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
         mail_from: gateway_local::MAIL_FROM.into(),
         backoff_seconds: vec![1, 2, 3],
         url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
-        links: Some(gateway_domain::deliver::LinkSettings {
-            base_url: "http://127.0.0.1:3000".into(),
-            signing_key: gateway_local::LINK_SIGNING_KEY.into(),
-        }),
+        links: Some(links.clone()),
     };
     let slack = gateway_local::webhook_sink::Sink::start().await.expect("slack sink");
     slack.script(&[(200, "ok")]);
@@ -89,6 +90,7 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
         table_name: resources.table.clone(),
         mail_from: gateway_local::MAIL_FROM.into(),
         url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![slack.addr.clone()]),
+        links: Some(links),
     };
     Stack {
         alert: alert::App::new(&alert_config, &sdk),

@@ -10,6 +10,7 @@ use gateway_adapters::aws::{ConfigError, env_var, local_mode_from_env, url_polic
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
 use gateway_domain::alert::{AlertPorts, Alerter};
 use gateway_domain::cache::CachedConfigStore;
+use gateway_domain::links::LinkSettings;
 use gateway_domain::ports::{DeliverRequest, SystemClock};
 use gateway_domain::ssrf::UrlPolicy;
 use lambda_runtime::{Error, LambdaEvent};
@@ -20,6 +21,8 @@ pub struct Config {
     /// A verified SES identity.
     pub mail_from: String,
     pub url_policy: UrlPolicy,
+    /// Public base URL and signing key for the case link in alerts.
+    pub links: Option<LinkSettings>,
 }
 
 impl Config {
@@ -28,6 +31,7 @@ impl Config {
             table_name: env_var("TABLE_NAME")?,
             mail_from: env_var("MAIL_FROM")?,
             url_policy: url_policy(local_mode_from_env()),
+            links: gateway_adapters::aws::link_settings_from_env(),
         })
     }
 }
@@ -53,7 +57,7 @@ impl App {
             clock,
         };
         Self {
-            alerter: Alerter::new(ports),
+            alerter: Alerter::new(ports, config.links.clone()),
         }
     }
 }

@@ -12,7 +12,8 @@ use gateway_adapters::aws::{ConfigError, env_var};
 use gateway_adapters::sqs::{parse_retry_schedule, receive_count, retry_later};
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
 use gateway_domain::cache::CachedConfigStore;
-use gateway_domain::deliver::{DeliverError, DeliverPorts, Deliverer, LinkSettings};
+use gateway_domain::deliver::{DeliverError, DeliverPorts, Deliverer};
+use gateway_domain::links::LinkSettings;
 use gateway_domain::ports::{DeliverRequest, SystemClock};
 use gateway_domain::ssrf::UrlPolicy;
 use lambda_runtime::{Error, LambdaEvent};
@@ -43,12 +44,7 @@ impl Config {
                 &std::env::var("BACKOFF_SECONDS").unwrap_or_else(|_| "60,120,300".into()),
             )?,
             url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
-            links: match (std::env::var("LINK_BASE_URL"), std::env::var("LINK_SIGNING_KEY")) {
-                (Ok(base_url), Ok(signing_key)) if !base_url.is_empty() && !signing_key.is_empty() => {
-                    Some(LinkSettings { base_url, signing_key })
-                }
-                _ => None,
-            },
+            links: gateway_adapters::aws::link_settings_from_env(),
         })
     }
 }

@@ -110,6 +110,10 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
         &sdk,
         gateway_local::s3_client(&sdk),
     ));
+    let links = gateway_domain::links::LinkSettings {
+        base_url: format!("http://127.0.0.1:{port}"),
+        signing_key: gateway_local::LINK_SIGNING_KEY.into(),
+    };
     let deliver_app = Arc::new(deliver::App::new(
         deliver::Config {
             table_name: provisioned.table.clone(),
@@ -118,10 +122,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
             mail_from: gateway_local::MAIL_FROM.into(),
             backoff_seconds: vec![5, 10, 20],
             url_policy: policy.clone(),
-            links: Some(gateway_domain::deliver::LinkSettings {
-                base_url: format!("http://127.0.0.1:{port}"),
-                signing_key: gateway_local::LINK_SIGNING_KEY.into(),
-            }),
+            links: Some(links.clone()),
         },
         &sdk,
     ));
@@ -130,6 +131,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
             table_name: provisioned.table.clone(),
             mail_from: gateway_local::MAIL_FROM.into(),
             url_policy: policy,
+            links: Some(links),
         },
         &sdk,
     ));

@@ -58,6 +58,17 @@ pub fn url_policy(local: bool) -> gateway_domain::ssrf::UrlPolicy {
     )
 }
 
+/// `LINK_BASE_URL` + `LINK_SIGNING_KEY` (both or neither): where signed recording and case links
+/// point. Without them messages carry no links.
+pub fn link_settings_from_env() -> Option<gateway_domain::links::LinkSettings> {
+    match (std::env::var("LINK_BASE_URL"), std::env::var("LINK_SIGNING_KEY")) {
+        (Ok(base_url), Ok(signing_key)) if !base_url.is_empty() && !signing_key.is_empty() => {
+            Some(gateway_domain::links::LinkSettings { base_url, signing_key })
+        }
+        _ => None,
+    }
+}
+
 /// Reads a required environment variable, naming it when missing.
 pub fn env_var(name: &str) -> Result<String, ConfigError> {
     match std::env::var(name) {

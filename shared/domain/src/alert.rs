@@ -7,9 +7,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::case::{OutputStatus, ServiceCase};
-use crate::email::{OutgoingEmail, priority_label};
+use crate::email::{OutgoingEmail, category_name, priority_label};
 use crate::error::StoreError;
 use crate::exchange::{Direction, ExchangeEntry, redact_error, redact_url};
+use crate::links::LinkSettings;
 use crate::ports::{CaseStore, Clock, ConfigStore, DeliverRequest, ExchangeLog, Mailer, WebhookClient};
 use crate::tenant::Tenant;
 use crate::validate::is_valid_email;
@@ -48,11 +49,18 @@ pub enum AlertError {
 
 pub struct Alerter {
     ports: AlertPorts,
+    links: Option<LinkSettings>,
 }
 
 impl Alerter {
-    pub fn new(ports: AlertPorts) -> Self {
-        Self { ports }
+    /// With `links`, alerts carry a signed link to the case's page.
+    pub fn new(ports: AlertPorts, links: Option<LinkSettings>) -> Self {
+        Self { ports, links }
+    }
+
+    fn case_link(&self, tenant: &Tenant, case: &ServiceCase) -> Option<String> {
+        let links = self.links.as_ref()?;
+        Some(links.case_link(tenant, case, self.ports.clock.now()))
     }
 
     /// `reason` is what the dead-letter path knew (a permanent failure's message), if anything.
@@ -123,13 +131,9 @@ impl Alerter {
 
     async fn email(&self, tenant: &Tenant, case: &ServiceCase, error: &str) -> Result<(), String> {
         let ticket = case.ticket_ref.as_deref().unwrap_or("TKT");
-        let category = case
-            .category
-            .as_deref()
-            .and_then(|c| tenant.category(c))
-            .map_or("–", |c| c.name.as_str());
+        let category = category_name(tenant, case);
         let subject = format!("[ALERT] Zustellung fehlgeschlagen: {ticket}");
-        let lines = [
+        let mut lines = vec![
             format!("Das Ticket {ticket} konnte nach allen Versuchen nicht zugestellt werden."),
             String::new(),
             format!("Firma:      {}", tenant.config.name),
@@ -143,6 +147,9 @@ impl Alerter {
                 case.company_id
             ),
         ];
+        if let Some(link) = self.case_link(tenant, case) {
+            lines.insert(lines.len() - 2, format!("Fall:       {link}"));
+        }
         let text = lines.join("\n");
         let html = format!("<pre style=\"font-family:monospace\">{}</pre>", html_escape(&text));
         let mut failures = Vec::new();
@@ -180,13 +187,9 @@ impl Alerter {
 
     async fn slack(&self, tenant: &Tenant, case: &ServiceCase, error: &str, url: &str) -> Result<(), String> {
         let ticket = case.ticket_ref.as_deref().unwrap_or("TKT");
-        let category = case
-            .category
-            .as_deref()
-            .and_then(|c| tenant.category(c))
-            .map_or("–", |c| c.name.as_str());
+        let category = category_name(tenant, case);
         let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-        let body = json!({
+        let mut body = json!({
             "text": format!("Zustellung fehlgeschlagen: {ticket} ({})", tenant.config.name),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": format!("Zustellung fehlgeschlagen: {ticket}")}},
@@ -199,8 +202,16 @@ impl Alerter {
                 {"type": "section", "text": {"type": "mrkdwn", "text": format!("*Betreff:* {}\n*Fehler:* {}", esc(&case.subject), esc(&crate::text::truncate_chars(&redact_error(error), 200)))}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Service Gateway · `gatewayctl cases show {ticket} --company {}`", case.company_id)}]},
             ],
-        })
-        .to_string();
+        });
+        if let Some(link) = self.case_link(tenant, case) {
+            let button = json!({"type": "actions", "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": "Fall ansehen"}, "url": link},
+            ]});
+            if let Some(blocks) = body["blocks"].as_array_mut() {
+                blocks.insert(blocks.len() - 1, button);
+            }
+        }
+        let body = body.to_string();
         let request = WebhookRequest {
             url: url.to_string(),
             body,
@@ -299,14 +310,20 @@ mod tests {
             .unwrap();
         let mailer = Arc::new(MemoryMailer::default());
         let slack = Arc::new(ScriptedWebhooks::default());
-        let alerter = Alerter::new(AlertPorts {
-            cases: cases.clone(),
-            config,
-            mailer: mailer.clone(),
-            slack: slack.clone(),
-            log: Arc::new(MemoryExchangeLog::default()),
-            clock,
-        });
+        let alerter = Alerter::new(
+            AlertPorts {
+                cases: cases.clone(),
+                config,
+                mailer: mailer.clone(),
+                slack: slack.clone(),
+                log: Arc::new(MemoryExchangeLog::default()),
+                clock,
+            },
+            Some(LinkSettings {
+                base_url: "https://gw.example".into(),
+                signing_key: "link-key".into(),
+            }),
+        );
         let req = DeliverRequest {
             company_id: case.company_id,
             call_id: case.call_id,
@@ -341,6 +358,12 @@ mod tests {
                 .unwrap()
                 .contains("NordIT")
         );
+        // Both carry the signed link to the case's page.
+        let case_link = "https://gw.example/cases/nordit-hannover/call_4b9e2f71c08d3a6e5f1b27c9d04?expires=";
+        assert!(mailer.sent()[0].text.contains(&format!("Fall:       {case_link}")));
+        let button = &slack_body["blocks"][3]["elements"][0];
+        assert_eq!(button["text"]["text"], "Fall ansehen");
+        assert!(button["url"].as_str().unwrap().starts_with(case_link), "{button}");
         // The same dead letter again: no second alert.
         assert_eq!(
             alerter.process(&req, None).await.unwrap(),

@@ -11,6 +11,7 @@ use crate::case::{Channel, ChannelState, OutputStatus, ServiceCase};
 use crate::email::{category_name, compose, recipients};
 use crate::error::StoreError;
 use crate::exchange::{Direction, ExchangeEntry, redact_body, redact_error, redact_url};
+use crate::links::LinkSettings;
 use crate::output::{OutputConfig, OutputType};
 use crate::ports::{
     CaseStore, Clock, ConfigStore, DeliverRequest, ExchangeLog, MailError, Mailer, TransportError, WebhookClient,
@@ -20,13 +21,6 @@ use crate::tenant::Tenant;
 use crate::webhook::{Verdict, build_request, verdict};
 
 const HANDLER: &str = "deliver";
-
-/// Where recording links point and the key that signs them (none: payloads carry no audio link).
-#[derive(Clone, Debug)]
-pub struct LinkSettings {
-    pub base_url: String,
-    pub signing_key: String,
-}
 
 #[derive(Clone)]
 pub struct DeliverPorts {
@@ -91,9 +85,7 @@ impl Deliverer {
             extras.audio_url = Some(crate::links::sign(&links.base_url, &links.signing_key, &path, expires));
             extras.audio_url_expires_at = Some(expires);
         }
-        let expires = now + chrono::Duration::hours(i64::from(tenant.config.case_link_ttl_hours));
-        let path = crate::links::case_path(&case.company_id, &case.call_id);
-        extras.case_url = Some(crate::links::sign(&links.base_url, &links.signing_key, &path, expires));
+        extras.case_url = Some(links.case_link(tenant, case, now));
         extras
     }
 

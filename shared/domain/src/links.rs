@@ -4,6 +4,29 @@
 //! gateway checks them and redirects to a presigned URL valid for a minute, or shows the case.
 
 use chrono::{DateTime, Utc};
+
+use crate::case::ServiceCase;
+use crate::tenant::Tenant;
+
+/// Where links point (the HTTP API's public base URL) and the key that signs them.
+#[derive(Clone, Debug)]
+pub struct LinkSettings {
+    pub base_url: String,
+    pub signing_key: String,
+}
+
+impl LinkSettings {
+    /// The case's read-only page, valid for the company's `case_link_ttl_hours` from `now`.
+    pub fn case_link(&self, tenant: &Tenant, case: &ServiceCase, now: DateTime<Utc>) -> String {
+        let expires = now + chrono::Duration::hours(i64::from(tenant.config.case_link_ttl_hours));
+        sign(
+            &self.base_url,
+            &self.signing_key,
+            &case_path(&case.company_id, &case.call_id),
+            expires,
+        )
+    }
+}
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 

@@ -81,6 +81,21 @@ async fn a_dead_letter_alerts_once_and_a_redelivery_completes_the_case() {
         text.contains("NordIT Systemhaus GmbH") && text.contains(&ticket) && text.contains("Drucker"),
         "{text}"
     );
+    // Its "Fall ansehen" button opens the case's page through the gateway.
+    let button = blocks["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .expect("a button block");
+    let link = button["elements"][0]["url"].as_str().unwrap();
+    let page = lambda_http::http::Request::builder()
+        .uri(link.trim_start_matches("http://127.0.0.1:3000"))
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let resp = ingest::handle(&s.app, page).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(String::from_utf8_lossy(resp.body()).contains(&ticket));
 
     // The same dead letter once more: no second alert.
     let again = json!({"company_id": COMPANY, "call_id": CALL_ID, "case_id": case.case_id}).to_string();

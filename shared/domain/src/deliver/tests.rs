@@ -51,7 +51,7 @@ async fn world(edit: impl FnOnce(&mut TenantSpec)) -> World {
     let webhooks = Arc::new(ScriptedWebhooks::default());
     let mailer = Arc::new(MemoryMailer::default());
     let log = Arc::new(MemoryExchangeLog::default());
-    let links = LinkSettings {
+    let links = crate::links::LinkSettings {
         base_url: "https://gw.example".into(),
         signing_key: "link-key".into(),
     };
