@@ -11,7 +11,7 @@ use gateway_adapters::{DynamoStore, SqsQueue};
 use gateway_domain::IngestError;
 use gateway_domain::cache::CachedConfigStore;
 use gateway_domain::ingest::{Ingest, IngestSettings, Ports, WebhookReply};
-use gateway_domain::links::{LinkError, verify};
+use gateway_domain::links::{LinkError, LinkSettings, verify};
 use gateway_domain::ports::{CaseStore, ConfigStore, SystemClock};
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
@@ -58,7 +58,8 @@ impl Config {
 struct SignedLinks {
     s3: aws_sdk_s3::Client,
     bucket: String,
-    signing_key: String,
+    /// The signing key, with an empty base URL: links on the case page are relative to it.
+    links: LinkSettings,
 }
 
 /// Presigned S3 URLs behind a recording link live this long (the link itself carries the TTL).
@@ -92,7 +93,10 @@ impl App {
         self.links = Some(SignedLinks {
             s3,
             bucket: bucket.into(),
-            signing_key: signing_key.into(),
+            links: LinkSettings {
+                base_url: String::new(),
+                signing_key: signing_key.into(),
+            },
         });
         self
     }
@@ -184,7 +188,7 @@ fn checked_link<'a>(app: &'a App, path: &str, query: &str) -> Result<&'a SignedL
             json!({"error": "not_found", "message": "signed links are not enabled"}),
         ));
     };
-    let (status, error, message) = match verify(&links.signing_key, path, query, chrono::Utc::now()) {
+    let (status, error, message) = match verify(&links.links.signing_key, path, query, chrono::Utc::now()) {
         Ok(()) => return Ok(links),
         Err(LinkError::Malformed) => (StatusCode::BAD_REQUEST, "bad_request", "link needs expires and sig"),
         Err(LinkError::BadSignature) => (StatusCode::FORBIDDEN, "forbidden", "invalid link signature"),
@@ -239,22 +243,14 @@ async fn case_link(app: &App, path: &str, query: &str) -> Answer {
         (Ok(_), Ok(_)) => return not_found(),
         (Err(e), _) | (_, Err(e)) => return error_response(&IngestError::from(e)),
     };
-    // A fresh recording link, relative to this page, for the company's audio TTL.
-    let audio = case.enrichment.audio_object_key.as_deref().map(|key| {
-        let expires = chrono::Utc::now() + chrono::Duration::minutes(i64::from(tenant.config.audio_url_ttl_minutes));
-        let path = gateway_domain::links::recording_path(key);
-        (
-            gateway_domain::links::sign("", &links.signing_key, &path, expires),
-            expires,
-        )
-    });
-    let html = gateway_domain::case_page::render(&case, &tenant, audio)?;
+    let html = gateway_domain::case_page::render(&case, &tenant, &links.links, chrono::Utc::now())?;
     Ok(Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
         .header("referrer-policy", "no-referrer")
         .header("x-robots-tag", "noindex")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",

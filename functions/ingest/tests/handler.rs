@@ -203,6 +203,20 @@ async fn unknown_routes_and_methods() {
         handle(&e.app, req).await.unwrap().status(),
         StatusCode::METHOD_NOT_ALLOWED
     );
+    // Signed links are off without a bucket and signing key: a clear 404, not a page.
+    for uri in [
+        "/cases/nordit-hannover/call_x?expires=1&sig=00",
+        "/recordings/k?expires=1&sig=00",
+    ] {
+        let req: Request = lambda_http::http::Request::builder()
+            .uri(uri)
+            .body(Body::Empty)
+            .unwrap();
+        let resp = handle(&e.app, req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        let body: Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(body["message"], "signed links are not enabled");
+    }
 }
 
 #[tokio::test]

@@ -133,24 +133,25 @@ impl Alerter {
         let ticket = case.ticket_ref.as_deref().unwrap_or("TKT");
         let category = category_name(tenant, case);
         let subject = format!("[ALERT] Zustellung fehlgeschlagen: {ticket}");
-        let mut lines = vec![
-            format!("Das Ticket {ticket} konnte nach allen Versuchen nicht zugestellt werden."),
-            String::new(),
-            format!("Firma:      {}", tenant.config.name),
-            format!("Kategorie:  {category}"),
-            format!("Betreff:    {}", case.subject),
-            format!("Priorität:  {}", priority_label(case.priority)),
-            format!("Fehler:     {}", redact_error(error)),
-            String::new(),
-            format!(
+        let link_line = self.case_link(tenant, case).map(|link| format!("Fall:       {link}"));
+        let lines = [
+            Some(format!(
+                "Das Ticket {ticket} konnte nach allen Versuchen nicht zugestellt werden."
+            )),
+            Some(String::new()),
+            Some(format!("Firma:      {}", tenant.config.name)),
+            Some(format!("Kategorie:  {category}")),
+            Some(format!("Betreff:    {}", case.subject)),
+            Some(format!("Priorität:  {}", priority_label(case.priority))),
+            Some(format!("Fehler:     {}", redact_error(error))),
+            link_line,
+            Some(String::new()),
+            Some(format!(
                 "Erneut zustellen, sobald das Ziel repariert ist: gatewayctl cases redeliver {ticket} --company {}",
                 case.company_id
-            ),
+            )),
         ];
-        if let Some(link) = self.case_link(tenant, case) {
-            lines.insert(lines.len() - 2, format!("Fall:       {link}"));
-        }
-        let text = lines.join("\n");
+        let text = lines.into_iter().flatten().collect::<Vec<_>>().join("\n");
         let html = format!("<pre style=\"font-family:monospace\">{}</pre>", html_escape(&text));
         let mut failures = Vec::new();
         let mut delivered = 0;
@@ -189,29 +190,32 @@ impl Alerter {
         let ticket = case.ticket_ref.as_deref().unwrap_or("TKT");
         let category = category_name(tenant, case);
         let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-        let mut body = json!({
-            "text": format!("Zustellung fehlgeschlagen: {ticket} ({})", tenant.config.name),
-            "blocks": [
-                {"type": "header", "text": {"type": "plain_text", "text": format!("Zustellung fehlgeschlagen: {ticket}")}},
-                {"type": "section", "fields": [
-                    {"type": "mrkdwn", "text": format!("*Firma:*\n{}", esc(&tenant.config.name))},
-                    {"type": "mrkdwn", "text": format!("*Kategorie:*\n{}", esc(category))},
-                    {"type": "mrkdwn", "text": format!("*Ticket:*\n{ticket}")},
-                    {"type": "mrkdwn", "text": format!("*Priorität:*\n{}", priority_label(case.priority))},
-                ]},
-                {"type": "section", "text": {"type": "mrkdwn", "text": format!("*Betreff:* {}\n*Fehler:* {}", esc(&case.subject), esc(&crate::text::truncate_chars(&redact_error(error), 200)))}},
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Service Gateway · `gatewayctl cases show {ticket} --company {}`", case.company_id)}]},
-            ],
-        });
-        if let Some(link) = self.case_link(tenant, case) {
-            let button = json!({"type": "actions", "elements": [
+        let button = self.case_link(tenant, case).map(|link| {
+            json!({"type": "actions", "elements": [
                 {"type": "button", "text": {"type": "plain_text", "text": "Fall ansehen"}, "url": link},
-            ]});
-            if let Some(blocks) = body["blocks"].as_array_mut() {
-                blocks.insert(blocks.len() - 1, button);
-            }
-        }
-        let body = body.to_string();
+            ]})
+        });
+        let blocks: Vec<_> = [
+            json!({"type": "header", "text": {"type": "plain_text", "text": format!("Zustellung fehlgeschlagen: {ticket}")}}),
+            json!({"type": "section", "fields": [
+                {"type": "mrkdwn", "text": format!("*Firma:*\n{}", esc(&tenant.config.name))},
+                {"type": "mrkdwn", "text": format!("*Kategorie:*\n{}", esc(category))},
+                {"type": "mrkdwn", "text": format!("*Ticket:*\n{ticket}")},
+                {"type": "mrkdwn", "text": format!("*Priorität:*\n{}", priority_label(case.priority))},
+            ]}),
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Betreff:* {}\n*Fehler:* {}", esc(&case.subject), esc(&crate::text::truncate_chars(&redact_error(error), 200)))}}),
+        ]
+            .into_iter()
+            .chain(button)
+            .chain([json!(
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Service Gateway · `gatewayctl cases show {ticket} --company {}`", case.company_id)}]}
+            )])
+            .collect();
+        let body = json!({
+            "text": format!("Zustellung fehlgeschlagen: {ticket} ({})", tenant.config.name),
+            "blocks": blocks,
+        })
+        .to_string();
         let request = WebhookRequest {
             url: url.to_string(),
             body,

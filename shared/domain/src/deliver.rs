@@ -80,9 +80,8 @@ impl Deliverer {
             return extras;
         };
         if let Some(key) = case.enrichment.audio_object_key.as_deref() {
-            let expires = now + chrono::Duration::minutes(i64::from(tenant.config.audio_url_ttl_minutes));
-            let path = crate::links::recording_path(key);
-            extras.audio_url = Some(crate::links::sign(&links.base_url, &links.signing_key, &path, expires));
+            let (link, expires) = links.recording_link(tenant, key, now);
+            extras.audio_url = Some(link);
             extras.audio_url_expires_at = Some(expires);
         }
         extras.case_url = Some(links.case_link(tenant, case, now));
@@ -166,7 +165,11 @@ impl Deliverer {
             });
         };
         let now = p.clock.now();
-        let extras = self.extras(tenant, case);
+        let mut extras = self.extras(tenant, case);
+        if !hook.include_case_link {
+            // The case page is opt-in per webhook: ticket systems are read by many.
+            extras.case_url = None;
+        }
         let mut entry = ExchangeEntry::internal(HANDLER, "webhook", 0, attempt, now);
         entry.direction = Direction::Outbound;
         entry.method = "POST".into();
@@ -280,8 +283,11 @@ impl Deliverer {
         let mut reached = earlier.recipients;
         let mut first_id = earlier.external_id;
         let (mut rejected, mut unavailable) = (0, 0);
-        let missing: Vec<&String> = to.iter().filter(|a| !reached.contains(a)).collect();
-        for address in missing {
+        let missing: Vec<&String> = to
+            .iter()
+            .filter(|a| !reached.iter().any(|r| r.eq_ignore_ascii_case(a)))
+            .collect();
+        for (i, address) in missing.iter().copied().enumerate() {
             let mut entry = ExchangeEntry::internal(HANDLER, "email", 0, attempt, p.clock.now());
             entry.direction = Direction::Outbound;
             entry.method = "MAIL".into();
@@ -312,7 +318,11 @@ impl Deliverer {
                     entry.status_code = 200;
                     first_id.get_or_insert(id);
                     reached.push(address.clone());
-                    self.save_email_progress(case, &reached, &first_id).await;
+                    // After the last one, the channel's state is written below either way.
+                    if i + 1 < missing.len() && !self.save_email_progress(case, &reached, &first_id).await {
+                        // Another delivery of this case finished the channel meanwhile.
+                        break;
+                    }
                 }
                 Err(MailError::Rejected(e)) => {
                     entry.status_code = 422;
@@ -331,6 +341,7 @@ impl Deliverer {
         }
         if unavailable > 0 {
             // Retried for the addresses still missing; the ones reached are not mailed again.
+            self.save_email_progress(case, &reached, &first_id).await;
             return Err(ChannelFailure {
                 permanent: false,
                 message: format!(
@@ -354,9 +365,10 @@ impl Deliverer {
         })
     }
 
-    /// Records who has the e-mail so far (the channel stays unsent). A failure here only costs a
-    /// repeat to these recipients if the attempt later fails too, so it is logged, not fatal.
-    async fn save_email_progress(&self, case: &ServiceCase, reached: &[String], first_id: &Option<String>) {
+    /// Records who has the e-mail so far (the channel stays unsent); `false` when the channel is
+    /// already delivered. A store failure only costs a repeat to these recipients if the attempt
+    /// later fails too, so it is logged, not fatal.
+    async fn save_email_progress(&self, case: &ServiceCase, reached: &[String], first_id: &Option<String>) -> bool {
         let progress = ChannelState {
             sent_at: None,
             external_id: first_id.clone(),
@@ -367,8 +379,12 @@ impl Deliverer {
             .cases
             .save_channel_state(&case.company_id, &case.call_id, Channel::Email, &progress)
             .await;
-        if let Err(err) = saved {
-            tracing::warn!(error = %err, "could not save e-mail progress");
+        match saved {
+            Ok(still_open) => still_open,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not save e-mail progress");
+                true
+            }
         }
     }
 
@@ -387,7 +403,8 @@ fn mask(address: &str) -> String {
     }
 }
 
-fn output_for<'a>(tenant: &'a Tenant, case: &ServiceCase) -> Result<&'a OutputConfig, DeliverError> {
+/// The output configuration the case's category names.
+pub fn output_for<'a>(tenant: &'a Tenant, case: &ServiceCase) -> Result<&'a OutputConfig, DeliverError> {
     let category = case.category.as_deref().and_then(|slug| tenant.category(slug));
     let output_id = category.and_then(|c| c.output.as_deref()).ok_or_else(|| {
         DeliverError::Permanent(format!(
@@ -403,7 +420,7 @@ fn output_for<'a>(tenant: &'a Tenant, case: &ServiceCase) -> Result<&'a OutputCo
 }
 
 /// Channels of an output: e-mail first, then the webhook (when enabled).
-fn channels(output: &OutputConfig) -> Vec<Channel> {
+pub fn channels(output: &OutputConfig) -> Vec<Channel> {
     let mut list = Vec::new();
     if matches!(output.kind, OutputType::Email | OutputType::Hybrid) {
         list.push(Channel::Email);

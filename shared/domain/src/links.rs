@@ -4,6 +4,8 @@
 //! gateway checks them and redirects to a presigned URL valid for a minute, or shows the case.
 
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 use crate::case::ServiceCase;
 use crate::tenant::Tenant;
@@ -26,9 +28,15 @@ impl LinkSettings {
             expires,
         )
     }
+
+    /// A stored recording, valid for the company's `audio_url_ttl_minutes` from `now`; with when
+    /// it expires.
+    pub fn recording_link(&self, tenant: &Tenant, object_key: &str, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+        let expires = now + chrono::Duration::minutes(i64::from(tenant.config.audio_url_ttl_minutes));
+        let link = sign(&self.base_url, &self.signing_key, &recording_path(object_key), expires);
+        (link, expires)
+    }
 }
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 
 fn mac(key: &str, path: &str, expires: i64) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");

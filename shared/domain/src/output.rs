@@ -93,6 +93,9 @@ pub struct WebhookOutput {
     pub secret: Option<String>,
     #[serde(default)]
     pub include_transcript: bool,
+    /// Put the signed link to the case's page into the payload (`links.case_url`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_case_link: bool,
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Header carrying a stable per-case-and-channel id, e.g. `Idempotency-Key` for Zendesk.
@@ -210,6 +213,7 @@ mod tests {
                 template: None,
                 secret: Some("whsec_abc".into()),
                 include_transcript: false,
+                include_case_link: false,
                 enabled: true,
                 idempotency_header: None,
                 params: BTreeMap::new(),

@@ -307,6 +307,7 @@ mod tests {
             template: None,
             secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
             include_transcript: false,
+            include_case_link: false,
             enabled: true,
             idempotency_header: Some("Idempotency-Key".into()),
             params: BTreeMap::new(),

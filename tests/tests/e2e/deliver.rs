@@ -223,7 +223,11 @@ async fn the_stored_exchange_log_never_contains_the_secret() {
 #[tokio::test]
 async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_redeems() {
     let s = stack_with(&[]).await;
-    s.store.apply_spec(&tenant_for(&s, "generic-rest")).await.unwrap();
+    let mut spec = tenant_for(&s, "generic-rest");
+    let hook = spec.outputs[0].webhook.as_mut().unwrap();
+    hook.include_case_link = true;
+    hook.include_transcript = true;
+    s.store.apply_spec(&spec).await.unwrap();
     capture_and_enrich(&s).await;
     assert_eq!(s.run_deliver_once(5).await, (1, 0));
     let payload: Value = serde_json::from_slice(&s.sink.received()[0].body).unwrap();
@@ -272,7 +276,8 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
         StatusCode::GONE
     );
 
-    // The case link opens a read-only page of the case, with a fresh recording link of its own.
+    // The case link (opted into) opens a read-only page of the case, with a fresh recording link
+    // of its own and the transcript, which every channel of this output carries.
     let case_link = payload["links"]["case_url"].as_str().expect("case link in the payload");
     let case_path_and_query = case_link.trim_start_matches("http://127.0.0.1:3000").to_string();
     let resp = ingest::handle(&s.app, get(case_path_and_query.clone())).await.unwrap();
@@ -296,7 +301,7 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
         StatusCode::FOUND,
         "the page's recording link is redeemable"
     );
-    // Another company's path under the same signature, or a changed signature: refused.
+    // Another company's path under the same signature, or a changed signature: refused; expired: gone.
     let foreign = case_path_and_query.replacen(COMPANY, "kanzlei-berg", 1);
     let forged = case_path_and_query.replace("sig=", "sig=00");
     for bad in [foreign, forged] {
@@ -305,4 +310,14 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
             StatusCode::FORBIDDEN
         );
     }
+    let expired = gateway_domain::links::sign(
+        "",
+        gateway_local::LINK_SIGNING_KEY,
+        &gateway_domain::links::case_path(COMPANY, CALL_ID),
+        chrono::Utc::now() - chrono::Duration::minutes(1),
+    );
+    assert_eq!(
+        ingest::handle(&s.app, get(expired)).await.unwrap().status(),
+        StatusCode::GONE
+    );
 }

@@ -155,3 +155,48 @@ async fn concurrent_ticket_numbers_are_distinct() {
     numbers.sort_unstable();
     assert_eq!(numbers, (1..=100).collect::<Vec<u64>>());
 }
+
+/// E-mail progress (no `sent_at`) can be saved again and again; once a channel is delivered,
+/// nothing overwrites it.
+#[tokio::test]
+async fn channel_progress_is_saved_until_the_channel_is_delivered() {
+    use gateway_domain::case::{Channel, ChannelState};
+    let s = stack().await;
+    s.post("/webhooks/retell", ANALYZED).await;
+    let progress = |recipients: &[&str]| ChannelState {
+        sent_at: None,
+        external_id: Some("m-1".into()),
+        recipients: recipients.iter().map(|r| r.to_string()).collect(),
+    };
+    let save = |state: ChannelState| {
+        let store = s.store.clone();
+        async move {
+            store
+                .save_channel_state(COMPANY, CALL_ID, Channel::Email, &state)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(save(progress(&["a@x.example"])).await);
+    assert!(save(progress(&["a@x.example", "b@x.example"])).await);
+    let done = ChannelState {
+        sent_at: Some(Utc::now()),
+        ..progress(&["a@x.example", "b@x.example"])
+    };
+    assert!(save(done.clone()).await);
+    assert!(
+        !save(progress(&["c@x.example"])).await,
+        "a delivered channel is not overwritten"
+    );
+    let email = s
+        .store
+        .get_case(COMPANY, CALL_ID)
+        .await
+        .unwrap()
+        .unwrap()
+        .delivery
+        .email
+        .unwrap();
+    assert_eq!(email.recipients, done.recipients);
+    assert!(email.sent_at.is_some());
+}

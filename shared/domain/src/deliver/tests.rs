@@ -239,10 +239,30 @@ async fn an_unavailable_recipient_is_retried_without_mailing_the_others_again() 
 }
 
 #[tokio::test]
-async fn the_case_link_is_signed_for_the_company_ttl_and_in_the_e_mail_only_when_asked() {
+async fn a_recipient_reached_after_an_unavailable_one_is_not_mailed_again() {
+    let w = world(|s| s.outputs[0].email.as_mut().unwrap().muted.clear()).await;
+    let (desk, leitstand) = ("servicedesk@nordit.example", "leitstand@nordit.example");
+    w.mailer.unavailable_for.lock().unwrap().push(desk.into());
+    assert!(w.deliverer.process(&w.request, 1).await.is_err());
+    w.mailer.unavailable_for.lock().unwrap().clear();
+    w.deliverer.process(&w.request, 2).await.unwrap();
+    let to: Vec<String> = w.mailer.sent().into_iter().map(|m| m.to).collect();
+    assert_eq!(to, [leitstand, desk], "each recipient mailed exactly once");
+}
+
+#[tokio::test]
+async fn the_case_link_is_signed_for_the_company_ttl_and_sent_only_where_asked_for() {
+    // Not in a webhook unless it asks for it: ticket systems are read by many.
+    let w = world(|s| s.outputs[0].webhook.as_mut().unwrap().preset = Some("generic-rest".into())).await;
+    w.deliverer.process(&w.request, 1).await.unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&w.webhooks.received()[0].body).unwrap();
+    assert_eq!(payload["links"]["case_url"], serde_json::Value::Null);
+
     let w = world(|s| {
         s.company.case_link_ttl_hours = 24;
-        s.outputs[0].webhook.as_mut().unwrap().preset = Some("generic-rest".into());
+        let hook = s.outputs[0].webhook.as_mut().unwrap();
+        hook.preset = Some("generic-rest".into());
+        hook.include_case_link = true;
     })
     .await;
     w.deliverer.process(&w.request, 1).await.unwrap();
