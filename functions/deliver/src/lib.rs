@@ -118,7 +118,7 @@ impl App {
 
     /// One record; `true` when it is done (delete it), `false` when SQS should redeliver it.
     async fn handle_record(&self, message: &SqsMessage) -> bool {
-        let receive_count = receive_count(&message.attributes);
+        let attempt = receive_count(&message.attributes);
         let Some(request) = message
             .body
             .as_deref()
@@ -127,9 +127,9 @@ impl App {
             tracing::error!(message_id = ?message.message_id, "not a delivery request");
             return self.dead_letter(message, "not a delivery request").await;
         };
-        match self.deliverer.process(&request, receive_count).await {
+        match self.deliverer.process(&request, attempt).await {
             Ok(outcome) => {
-                tracing::info!(call_id = %request.call_id, ?outcome, receive_count, "delivery done");
+                tracing::info!(call_id = %request.call_id, ?outcome, attempt, "delivery done");
                 true
             }
             Err(DeliverError::Permanent(reason)) => {
@@ -137,8 +137,8 @@ impl App {
                 self.dead_letter(message, &reason).await
             }
             Err(err) => {
-                tracing::warn!(call_id = %request.call_id, error = %err, receive_count, "delivery failed; backing off");
-                self.back_off(message, receive_count).await;
+                tracing::warn!(call_id = %request.call_id, error = %err, attempt, "delivery failed; backing off");
+                self.back_off(message, attempt).await;
                 false
             }
         }
