@@ -43,7 +43,22 @@ fn body_30kb(call_id: &str) -> String {
     serde_json::to_string(&v).unwrap()
 }
 
+fn edge_request(body: String, sig: String) -> lambda_http::Request {
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("/webhooks/retell")
+        .header("content-type", "application/json")
+        .header("x-retell-signature", sig)
+        .body(lambda_http::Body::from(body))
+        .unwrap()
+}
+
 fn world() -> (Ingest, Arc<FixedClock>) {
+    let (ports, clock) = world_ports();
+    (Ingest::new(IngestSettings::new(KEY), ports), clock)
+}
+
+fn world_ports() -> (Ports, Arc<FixedClock>) {
     let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
     let config = Arc::new(MemoryConfigStore::default());
     for route in spec.route_keys() {
@@ -57,7 +72,7 @@ fn world() -> (Ingest, Arc<FixedClock>) {
         queue: Arc::new(MemoryQueue::default()),
         clock: clock.clone(),
     };
-    (Ingest::new(IngestSettings::new(KEY), ports), clock)
+    (ports, clock)
 }
 
 fn bench(c: &mut Criterion) {
@@ -77,6 +92,26 @@ fn bench(c: &mut Criterion) {
                 (body, sig)
             },
             |(body, sig)| rt.block_on(ingest.webhook(body.as_bytes(), Some(&sig))).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+
+    // The same call through the HTTP edge: request parsing, routing, the domain, the JSON answer.
+    let (edge_ingest, edge_clock) = world_ports();
+    let app = ingest::App::with_ports(KEY, edge_ingest);
+    let edge_now_ms = edge_clock.now().timestamp_millis() as u64;
+    c.bench_function("HTTP edge: new case (30 KB call_analyzed)", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let body = body_30kb(&format!("call_edge_{n}"));
+                let sig = signature::sign(KEY, body.as_bytes(), edge_now_ms);
+                edge_request(body, sig)
+            },
+            |req| {
+                let resp = rt.block_on(ingest::handle(&app, req)).unwrap();
+                assert_eq!(resp.status(), 200);
+            },
             BatchSize::SmallInput,
         )
     });
