@@ -5,11 +5,16 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use gateway_adapters::DynamoStore;
 use gateway_adapters::provision::{Provisioned, ResourceNames};
-use gateway_domain::retell::signature;
-use gateway_domain::tenant::TenantSpec;
+use gateway_domain::capture::retell::signature;
+use gateway_domain::ids::{CallId, CompanyId};
+use gateway_domain::ssrf::UrlPolicy;
+use gateway_domain::tenancy::TenantSpec;
+use gateway_local::stack::{LocalSettings, functions};
+use http_body_util::BodyExt;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use serde_json::Value;
+use tower::ServiceExt;
 
 pub const API_KEY: &str = "key_e2e_retell";
 pub const NORDIT: &str = include_str!("../../infra/tenants/nordit.yaml");
@@ -25,7 +30,8 @@ pub struct Stack {
     pub s3: aws_sdk_s3::Client,
     pub resources: Provisioned,
     pub store: DynamoStore,
-    pub app: ingest::App,
+    /// The HTTP edge (the ingest function's router).
+    pub router: axum::Router,
     pub enrich: enrich::App,
     pub deliver: deliver::App,
     /// A local webhook receiver (allow-listed for this stack only).
@@ -54,54 +60,36 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
     let resources = gateway_local::provision_and_seed(&sdk, &ResourceNames::with_prefix(&prefix), tenants)
         .await
         .expect("provisioning the emulator");
-    let config = gateway_local::ingest_config(&resources, API_KEY);
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let store = DynamoStore::new(ddb.clone(), &resources.table);
     let s3 = gateway_local::s3_client(&sdk);
     let recording_host = gateway_local::recording_server::start()
         .await
         .expect("recording server");
-    let enrich_config = enrich::Config {
-        table_name: resources.table.clone(),
-        delivery_queue_url: resources.delivery_queue_url.clone(),
-        enrich_queue_url: resources.enrich_queue_url.clone(),
-        retry_seconds: vec![1, 1],
-        recordings_bucket: resources.bucket.clone(),
-        max_receives: 3,
-        url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![recording_host.clone()]),
-    };
     let sink = gateway_local::webhook_sink::Sink::start().await.expect("webhook sink");
-    let links = gateway_domain::links::LinkSettings {
-        base_url: "http://127.0.0.1:3000".into(),
-        signing_key: gateway_local::LINK_SIGNING_KEY.into(),
-    };
-    let deliver_config = deliver::Config {
-        table_name: resources.table.clone(),
-        delivery_queue_url: resources.delivery_queue_url.clone(),
-        delivery_dlq_url: resources.delivery_dlq_url.clone(),
-        mail_from: gateway_local::MAIL_FROM.into(),
-        backoff_seconds: vec![1, 2, 3],
-        url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
-        links: Some(links.clone()),
-    };
     let slack = gateway_local::webhook_sink::Sink::start().await.expect("slack sink");
     slack.script(&[(200, "ok")]);
-    let alert_config = alert::Config {
-        table_name: resources.table.clone(),
-        mail_from: gateway_local::MAIL_FROM.into(),
-        url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![slack.addr.clone()]),
-        links: Some(links),
+    // The functions wired as `make run` wires them, with short retry steps for the tests.
+    let settings = LocalSettings {
+        retell_api_key: API_KEY.into(),
+        policy: UrlPolicy::local(vec![recording_host.clone(), sink.addr.clone(), slack.addr.clone()]),
+        link_base_url: "http://127.0.0.1:3000".into(),
+        enrich_retry_seconds: vec![1, 1],
+        backoff_seconds: vec![1, 2, 3],
     };
+    let apps = functions(&endpoint, &resources, &settings)
+        .await
+        .expect("the functions");
     Stack {
-        alert: alert::App::new(&alert_config, &sdk),
+        alert: apps.alert,
         slack,
         sqs: aws_sdk_sqs::Client::new(&sdk),
-        app: ingest::App::new(&config, &sdk),
-        deliver: deliver::App::new(deliver_config, &sdk),
+        router: apps.ingest.into_router(),
+        deliver: apps.deliver,
         sink,
         prefix,
         endpoint,
-        enrich: enrich::App::new(&enrich_config, &sdk, s3.clone()),
+        enrich: apps.enrich,
         s3,
         ddb,
         store,
@@ -131,16 +119,31 @@ pub fn request(path: &str, body: &str, signature: Option<String>) -> Request {
 }
 
 impl Stack {
-    /// Signs `body` as Retell does and runs it through the ingest handler.
+    /// Signs `body` as Retell does and runs it through the HTTP edge.
     pub async fn post(&self, path: &str, body: &str) -> (StatusCode, Value) {
-        let resp = ingest::handle(&self.app, request(path, body, Some(sign(body))))
-            .await
-            .expect("handler");
-        let status = resp.status();
-        (
-            status,
-            serde_json::from_slice(resp.body().as_ref()).expect("JSON response"),
-        )
+        self.send(request(path, body, Some(sign(body)))).await
+    }
+
+    /// Any request through the HTTP edge: the status and the JSON body.
+    pub async fn send(&self, request: Request) -> (StatusCode, Value) {
+        let (status, _, bytes) = self.send_raw(request).await;
+        (status, serde_json::from_slice(&bytes).expect("JSON response"))
+    }
+
+    /// Any request through the HTTP edge: status, headers and body bytes.
+    pub async fn send_raw(&self, request: Request) -> (StatusCode, lambda_http::http::HeaderMap, Vec<u8>) {
+        let resp = self.router.clone().oneshot(request).await.expect("router");
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes();
+        (parts.status, parts.headers, bytes.to_vec())
+    }
+
+    pub fn company(&self) -> CompanyId {
+        CompanyId::new(COMPANY)
+    }
+
+    pub fn call(&self) -> CallId {
+        CallId::new(CALL_ID)
     }
 
     /// Messages visible on the enrich queue right now (received and left in flight).
@@ -278,4 +281,27 @@ pub fn edited(fixture: &str, edit: impl FnOnce(&mut Value)) -> String {
     let mut v: Value = serde_json::from_str(fixture).expect("fixture parses");
     edit(&mut v);
     serde_json::to_string(&v).expect("serialises")
+}
+
+/// What the end-to-end tests read and write through: the ports the stores implement, and ids.
+pub mod prelude {
+    pub use gateway_domain::call_event::{CallEvent, CallEventReader};
+    pub use gateway_domain::capture::{CaptureStore, CreateOutcome};
+    pub use gateway_domain::case::CaseReader;
+    pub use gateway_domain::delivery::DeliveryStore;
+    pub use gateway_domain::enrichment::{EnrichmentStore, RecordingError, RecordingStore};
+    pub use gateway_domain::ids::{CallId, CaseId, CompanyId, TicketRef};
+    pub use gateway_domain::tenancy::{ConfigStore, RouteKey};
+
+    pub fn company_id(id: &str) -> CompanyId {
+        CompanyId::new(id)
+    }
+
+    pub fn call_id(id: &str) -> CallId {
+        CallId::new(id)
+    }
+
+    pub fn ticket(reference: &str) -> TicketRef {
+        TicketRef::new(reference)
+    }
 }

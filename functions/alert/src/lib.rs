@@ -3,17 +3,40 @@
 //! retried (and after five receives lands in the alert DLQ), the `failed` state stays.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use gateway_adapters::aws::{ConfigError, env_var, local_mode_from_env, url_policy};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use gateway_adapters::aws::{
+    ConfigError, SdkTimeouts, config_cache_from_env, env_var, local_mode_from_env, url_policy,
+};
+use gateway_adapters::http::ClientBuildError;
+use gateway_adapters::outbound::SLACK_BUDGET;
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
-use gateway_domain::alert::{AlertPorts, Alerter};
-use gateway_domain::cache::CachedConfigStore;
+use gateway_domain::alerting::{AlertPorts, Alerter};
+use gateway_domain::clock::SystemClock;
+use gateway_domain::delivery::DeliverRequest;
+use gateway_domain::error::chain;
 use gateway_domain::links::LinkSettings;
-use gateway_domain::ports::{DeliverRequest, SystemClock};
 use gateway_domain::ssrf::UrlPolicy;
+use gateway_domain::tenancy::cache::CachedConfigStore;
+use gateway_lambda::TimeBudget;
+use gateway_lambda::batch::{BatchRunner, Concurrency, Record, RecordOutcome};
 use lambda_runtime::{Error, LambdaEvent};
+
+/// AWS calls: SES and DynamoDB.
+pub const SDK_TIMEOUTS: SdkTimeouts = SdkTimeouts {
+    attempt: Duration::from_secs(5),
+    operation: Duration::from_secs(10),
+};
+
+/// `Timeout` in template.yaml: records run one at a time, each with one Slack call and the
+/// admins' e-mails; what does not fit comes back with the next receive.
+pub const TIME_BUDGET: TimeBudget = TimeBudget {
+    function_timeout: Duration::from_secs(60),
+    margin: Duration::from_secs(5),
+    calls: &[("slack", SLACK_BUDGET.total), ("aws", SDK_TIMEOUTS.operation)],
+};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,6 +46,7 @@ pub struct Config {
     pub url_policy: UrlPolicy,
     /// Public base URL and signing key for the case link in alerts.
     pub links: Option<LinkSettings>,
+    pub config_cache: chrono::Duration,
 }
 
 impl Config {
@@ -32,16 +56,18 @@ impl Config {
             mail_from: env_var("MAIL_FROM")?,
             url_policy: url_policy(local_mode_from_env()),
             links: gateway_adapters::aws::link_settings_from_env(),
+            config_cache: config_cache_from_env()?,
         })
     }
 }
 
 pub struct App {
     alerter: Alerter,
+    runner: BatchRunner,
 }
 
 impl App {
-    pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
+    pub fn new(config: Config, sdk: &SdkConfig) -> Result<Self, ClientBuildError> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
         let clock = Arc::new(SystemClock);
         let ports = AlertPorts {
@@ -49,50 +75,38 @@ impl App {
             config: Arc::new(CachedConfigStore::new(
                 store.clone(),
                 clock.clone(),
-                chrono::Duration::seconds(60),
+                config.config_cache,
             )),
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from)),
-            slack: Arc::new(HttpWebhooks::new(config.url_policy.clone())),
+            slack: Arc::new(HttpWebhooks::new(config.url_policy.clone(), SLACK_BUDGET)?),
             log: Arc::new(store),
             clock,
         };
-        Self {
-            alerter: Alerter::new(ports, config.links.clone()),
+        Ok(Self::from_alerter(Alerter::new(ports, config.links.clone())))
+    }
+
+    /// Any alerter (in-memory ports for fast tests of the batch behaviour).
+    pub fn from_alerter(alerter: Alerter) -> Self {
+        // One at a time, so two copies of one dead letter in a batch cannot both alert. No retry
+        // schedule and no dead letters of its own: the alert DLQ takes what fails five times.
+        let runner = BatchRunner::new("alert", Concurrency::Sequential);
+        Self { alerter, runner }
+    }
+
+    async fn alert(&self, record: Record<DeliverRequest>) -> RecordOutcome {
+        // The reason the deliver function attached to a permanent failure, if any.
+        let reason = record.attributes.get("failure_reason").map(String::as_str);
+        match self.alerter.process(&record.message, reason, record.deadline).await {
+            Ok(outcome) => {
+                tracing::info!(?outcome, "final failure handled");
+                RecordOutcome::Done
+            }
+            Err(err) => RecordOutcome::Retry(chain(&err)),
         }
     }
-}
-
-/// The reason the deliver function attached to a permanent failure, if any.
-fn failure_reason(message: &SqsMessage) -> Option<&str> {
-    message
-        .message_attributes
-        .get("failure_reason")
-        .and_then(|a| a.string_value.as_deref())
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let mut response = SqsBatchResponse::default();
-    // One at a time, so two copies of one dead letter in a batch cannot both alert.
-    for message in &event.payload.records {
-        let Some(id) = message.message_id.clone() else {
-            return Err("SQS record without messageId: failing the batch so nothing is dropped".into());
-        };
-        let Some(request) = message
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<DeliverRequest>(b).ok())
-        else {
-            tracing::error!(message_id = %id, "dead letter is not a delivery request; leaving it for the alert DLQ");
-            response.add_failure(id);
-            continue;
-        };
-        match app.alerter.process(&request, failure_reason(message)).await {
-            Ok(outcome) => tracing::info!(call_id = %request.call_id, ?outcome, "final failure handled"),
-            Err(err) => {
-                tracing::warn!(call_id = %request.call_id, error = %err, "alert failed; will be retried");
-                response.add_failure(id);
-            }
-        }
-    }
-    Ok(response)
+    let deadline = TIME_BUDGET.deadline(&event.context);
+    app.runner.run(&event.payload, deadline, |r| app.alert(r)).await
 }

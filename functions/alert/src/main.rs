@@ -6,7 +6,7 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = alert::Config::from_env()?;
-    let sdk = gateway_adapters::aws::sdk_config().await;
-    let app = alert::App::new(&config, &sdk);
+    let sdk = gateway_adapters::aws::sdk_config(alert::SDK_TIMEOUTS).await;
+    let app = alert::App::new(config, &sdk)?;
     run(service_fn(|event| alert::handle(&app, event))).await
 }

@@ -1,22 +1,43 @@
-//! The deliver Lambda's handler: each SQS record delivers one case. A failure that a retry can
-//! fix sets the message's visibility to the next backoff step (60/120/300 s by
-//! `ApproximateReceiveCount`) and reports the item failed; after the third receive SQS moves it
-//! to the delivery DLQ. A permanent failure goes to the DLQ at once.
+//! The deliver Lambda's handler: each SQS record delivers one case (records of a batch run
+//! concurrently). A failure a retry can fix comes back after the next backoff step (60/120/300 s
+//! by `ApproximateReceiveCount`); after the third receive SQS moves it to the delivery DLQ. A
+//! permanent failure goes to the DLQ at once. Every outbound call ends by the invocation's
+//! deadline, so one hanging target fails its own record, not the batch.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::MessageAttributeValue;
-use gateway_adapters::aws::{ConfigError, env_var};
-use gateway_adapters::sqs::{parse_retry_schedule, receive_count, retry_later};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
+use gateway_adapters::http::ClientBuildError;
+use gateway_adapters::outbound::WEBHOOK_BUDGET;
+use gateway_adapters::sqs::parse_retry_schedule;
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
-use gateway_domain::cache::CachedConfigStore;
-use gateway_domain::deliver::{DeliverError, DeliverPorts, Deliverer};
+use gateway_domain::clock::SystemClock;
+use gateway_domain::delivery::{DeliverError, DeliverPorts, DeliverRequest, Deliverer};
+use gateway_domain::error::chain;
 use gateway_domain::links::LinkSettings;
-use gateway_domain::ports::{DeliverRequest, SystemClock};
 use gateway_domain::ssrf::UrlPolicy;
+use gateway_domain::tenancy::cache::CachedConfigStore;
+use gateway_lambda::TimeBudget;
+use gateway_lambda::batch::{BatchRunner, Concurrency, QueueControl, Record, RecordOutcome};
+use gateway_lambda::sqs_control::SqsControl;
 use lambda_runtime::{Error, LambdaEvent};
+
+/// AWS calls: SES, DynamoDB, SQS.
+pub const SDK_TIMEOUTS: SdkTimeouts = SdkTimeouts {
+    attempt: Duration::from_secs(5),
+    operation: Duration::from_secs(10),
+};
+
+/// `Timeout` in template.yaml. A record's webhook (30 s) plus its e-mails fit; the margin is kept
+/// to record the outcome (channel marks, retry delay, dead letter) before Lambda stops us.
+pub const TIME_BUDGET: TimeBudget = TimeBudget {
+    function_timeout: Duration::from_secs(60),
+    margin: Duration::from_secs(5),
+    calls: &[("webhook", WEBHOOK_BUDGET.total), ("aws", SDK_TIMEOUTS.operation)],
+};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +51,7 @@ pub struct Config {
     pub url_policy: UrlPolicy,
     /// Public base URL of the HTTP API and the key that signs recording links.
     pub links: Option<LinkSettings>,
+    pub config_cache: chrono::Duration,
 }
 
 impl Config {
@@ -45,19 +67,20 @@ impl Config {
             )?,
             url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
             links: gateway_adapters::aws::link_settings_from_env(),
+            config_cache: config_cache_from_env()?,
         })
     }
 }
 
 pub struct App {
     deliverer: Deliverer,
-    sqs: aws_sdk_sqs::Client,
-    config: Config,
+    runner: BatchRunner,
 }
 
 impl App {
-    /// Wires the real adapters; no network call.
-    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
+    /// Wires the real adapters; no network call. Fails (at cold start) if the guarded HTTP
+    /// client cannot be built.
+    pub fn new(config: Config, sdk: &SdkConfig) -> Result<Self, ClientBuildError> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
         let clock = Arc::new(SystemClock);
         let ports = DeliverPorts {
@@ -65,98 +88,50 @@ impl App {
             config: Arc::new(CachedConfigStore::new(
                 store.clone(),
                 clock.clone(),
-                chrono::Duration::seconds(60),
+                config.config_cache,
             )),
-            webhooks: Arc::new(HttpWebhooks::new(config.url_policy.clone())),
+            webhooks: Arc::new(HttpWebhooks::new(config.url_policy.clone(), WEBHOOK_BUDGET)?),
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from)),
             log: Arc::new(store),
             clock,
         };
-        Self {
-            deliverer: Deliverer::new(ports, config.links.clone()),
-            sqs: aws_sdk_sqs::Client::new(sdk),
-            config,
-        }
+        let control = SqsControl::new(
+            aws_sdk_sqs::Client::new(sdk),
+            &config.delivery_queue_url,
+            Some(config.delivery_dlq_url.clone()),
+        );
+        Ok(Self::from_parts(
+            Deliverer::new(ports, config.links.clone()),
+            Arc::new(control),
+            config.backoff_seconds,
+        ))
     }
 
-    /// Sets when a failed message comes back.
-    async fn back_off(&self, message: &SqsMessage, attempt: u32) {
-        if let Some(handle) = message.receipt_handle.as_deref() {
-            retry_later(
-                &self.sqs,
-                &self.config.delivery_queue_url,
-                handle,
-                &self.config.backoff_seconds,
-                attempt,
-            )
-            .await;
-        }
+    /// Any deliverer and queue (in-memory ones for fast tests of the batch behaviour).
+    pub fn from_parts(deliverer: Deliverer, control: Arc<dyn QueueControl>, backoff_seconds: Vec<u32>) -> Self {
+        let runner = BatchRunner::new("deliver", Concurrency::Concurrent)
+            .with_retry_schedule(control.clone(), backoff_seconds)
+            .with_dead_letters(control);
+        Self { deliverer, runner }
     }
 
-    /// Moves a message that can never succeed to the dead-letter queue; `false` if that failed.
-    async fn dead_letter(&self, message: &SqsMessage, reason: &str) -> bool {
-        let reason_attr = MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(reason)
-            .build();
-        let mut req = self
-            .sqs
-            .send_message()
-            .queue_url(&self.config.delivery_dlq_url)
-            .message_body(message.body.clone().unwrap_or_default());
-        if let Ok(attr) = reason_attr {
-            req = req.message_attributes("failure_reason", attr);
-        }
-        match req.send().await {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "could not dead-letter a permanent failure");
-                false
-            }
-        }
-    }
-
-    /// One record; `true` when it is done (delete it), `false` when SQS should redeliver it.
-    async fn handle_record(&self, message: &SqsMessage) -> bool {
-        let attempt = receive_count(&message.attributes);
-        let Some(request) = message
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<DeliverRequest>(b).ok())
-        else {
-            tracing::error!(message_id = ?message.message_id, "not a delivery request");
-            return self.dead_letter(message, "not a delivery request").await;
-        };
-        match self.deliverer.process(&request, attempt).await {
+    async fn deliver(&self, record: Record<DeliverRequest>) -> RecordOutcome {
+        match self
+            .deliverer
+            .process(&record.message, record.attempt, record.deadline)
+            .await
+        {
             Ok(outcome) => {
-                tracing::info!(call_id = %request.call_id, ?outcome, attempt, "delivery done");
-                true
+                tracing::info!(?outcome, "delivery done");
+                RecordOutcome::Done
             }
-            Err(DeliverError::Permanent(reason)) => {
-                tracing::error!(call_id = %request.call_id, %reason, "permanent delivery failure: dead-lettered");
-                self.dead_letter(message, &reason).await
-            }
-            Err(err) => {
-                tracing::warn!(call_id = %request.call_id, error = %err, attempt, "delivery failed; backing off");
-                self.back_off(message, attempt).await;
-                false
-            }
+            Err(DeliverError::Permanent(reason)) => RecordOutcome::DeadLetter(reason),
+            Err(err) => RecordOutcome::Retry(chain(&err)),
         }
     }
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let records = &event.payload.records;
-    if records.iter().any(|r| r.message_id.is_none()) {
-        return Err("SQS record without messageId: failing the batch so nothing is dropped".into());
-    }
-    // Records are independent cases: deliver them concurrently.
-    let results = futures_util::future::join_all(records.iter().map(|r| app.handle_record(r))).await;
-    let mut response = SqsBatchResponse::default();
-    for (record, done) in records.iter().zip(results) {
-        if !done && let Some(id) = &record.message_id {
-            response.add_failure(id.clone());
-        }
-    }
-    Ok(response)
+    let deadline = TIME_BUDGET.deadline(&event.context);
+    app.runner.run(&event.payload, deadline, |r| app.deliver(r)).await
 }

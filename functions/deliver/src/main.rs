@@ -6,7 +6,7 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = deliver::Config::from_env()?;
-    let sdk = gateway_adapters::aws::sdk_config().await;
-    let app = deliver::App::new(config, &sdk);
+    let sdk = gateway_adapters::aws::sdk_config(deliver::SDK_TIMEOUTS).await;
+    let app = deliver::App::new(config, &sdk)?;
     run(service_fn(|event| deliver::handle(&app, event))).await
 }

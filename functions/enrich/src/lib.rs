@@ -1,21 +1,46 @@
-//! The enrich Lambda's handler: SQS batch in, one enrichment per record, partial batch failures
-//! out. A failed record comes back after a short retry delay (30 s, 90 s by default) rather than
-//! the queue's 6-minute visibility timeout, so every attempt falls inside the 10 minutes a Retell
-//! recording link may live; the last receive finishes the case whatever happens.
+//! The enrich Lambda's handler: SQS batch in, one enrichment per record (one after the other:
+//! each recording copy holds up to one 8 MiB part in memory), partial batch failures out. A
+//! failed record comes back after a short retry delay (30 s, 90 s by default) rather than the
+//! queue's visibility timeout, so every attempt falls inside the 10 minutes a Retell recording
+//! link may live; the last receive finishes the case whatever happens, inside the deadline.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use gateway_adapters::aws::{ConfigError, env_var};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
+use gateway_adapters::http::ClientBuildError;
 use gateway_adapters::provision::MAX_RECEIVE_COUNT;
-use gateway_adapters::sqs::{parse_retry_schedule, receive_count, retry_later};
+use gateway_adapters::recordings::RECORDING_BUDGET;
+use gateway_adapters::sqs::parse_retry_schedule;
 use gateway_adapters::{DynamoStore, S3Recordings, SqsQueue};
-use gateway_domain::cache::CachedConfigStore;
-use gateway_domain::enrich::{EnrichPorts, Enricher};
-use gateway_domain::ports::{EnrichRequest, SystemClock};
+use gateway_domain::clock::SystemClock;
+use gateway_domain::enrichment::{EnrichPorts, EnrichRequest, Enricher};
+use gateway_domain::error::chain;
 use gateway_domain::ssrf::UrlPolicy;
+use gateway_domain::tenancy::cache::CachedConfigStore;
+use gateway_lambda::TimeBudget;
+use gateway_lambda::batch::{BatchRunner, Concurrency, QueueControl, Record, RecordOutcome};
+use gateway_lambda::sqs_control::SqsControl;
 use lambda_runtime::{Error, LambdaEvent};
+
+/// AWS calls: DynamoDB, SQS, and S3 (an 8 MiB part goes up well inside an attempt).
+pub const SDK_TIMEOUTS: SdkTimeouts = SdkTimeouts {
+    attempt: Duration::from_secs(20),
+    operation: Duration::from_secs(30),
+};
+
+/// `Timeout` in template.yaml: the recording copy's 240 s plus the margin to finish the case
+/// (mark it, log it, hand it to delivery) even when the copy is cut off.
+pub const TIME_BUDGET: TimeBudget = TimeBudget {
+    function_timeout: Duration::from_secs(300),
+    margin: Duration::from_secs(15),
+    calls: &[
+        ("recording copy", RECORDING_BUDGET.total),
+        ("aws", SDK_TIMEOUTS.operation),
+    ],
+};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +55,7 @@ pub struct Config {
     pub max_receives: u32,
     /// Local mode only: http allowed and these `host:port`s exempt from the SSRF guard.
     pub url_policy: UrlPolicy,
+    pub config_cache: chrono::Duration,
 }
 
 impl Config {
@@ -52,80 +78,71 @@ impl Config {
             recordings_bucket: env_var("RECORDINGS_BUCKET")?,
             max_receives,
             url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
+            config_cache: config_cache_from_env()?,
         })
     }
 }
 
 pub struct App {
     enricher: Enricher,
-    sqs: aws_sdk_sqs::Client,
-    queue_url: String,
-    retry_seconds: Vec<u32>,
+    runner: BatchRunner,
 }
 
 impl App {
-    /// Wires the real adapters; no network call. `s3` must use path style against the emulator.
-    pub fn new(config: &Config, sdk: &SdkConfig, s3: aws_sdk_s3::Client) -> Self {
+    /// Wires the real adapters; no network call. S3 uses path style against the emulator.
+    pub fn new(config: Config, sdk: &SdkConfig) -> Result<Self, ClientBuildError> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
         let clock = Arc::new(SystemClock);
+        let s3 = gateway_adapters::aws::s3_client(sdk);
         let ports = EnrichPorts {
             cases: Arc::new(store.clone()),
             config: Arc::new(CachedConfigStore::new(
                 store.clone(),
                 clock.clone(),
-                chrono::Duration::seconds(60),
+                config.config_cache,
             )),
             customers: Arc::new(store.clone()),
             recordings: Arc::new(S3Recordings::new(
                 s3,
                 &config.recordings_bucket,
                 config.url_policy.clone(),
-            )),
+            )?),
             delivery: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.delivery_queue_url)),
             log: Arc::new(store),
             clock,
         };
-        Self {
-            enricher: Enricher::new(ports, config.max_receives),
-            sqs: aws_sdk_sqs::Client::new(sdk),
-            queue_url: config.enrich_queue_url.clone(),
-            retry_seconds: config.retry_seconds.clone(),
-        }
+        let control = SqsControl::new(aws_sdk_sqs::Client::new(sdk), &config.enrich_queue_url, None);
+        Ok(Self::from_parts(
+            Enricher::new(ports, config.max_receives),
+            Arc::new(control),
+            config.retry_seconds,
+        ))
     }
 
-    /// Sets when a failed message comes back.
-    async fn back_off(&self, message: &SqsMessage, attempt: u32) {
-        if let Some(handle) = message.receipt_handle.as_deref() {
-            retry_later(&self.sqs, &self.queue_url, handle, &self.retry_seconds, attempt).await;
+    /// Any enricher and queue (in-memory ones for fast tests of the batch behaviour).
+    pub fn from_parts(enricher: Enricher, control: Arc<dyn QueueControl>, retry_seconds: Vec<u32>) -> Self {
+        // No dead letters of its own: a record that keeps failing reaches the enrich DLQ by the
+        // queue's maxReceiveCount, where an alarm fires.
+        let runner = BatchRunner::new("enrich", Concurrency::Sequential).with_retry_schedule(control, retry_seconds);
+        Self { enricher, runner }
+    }
+
+    async fn enrich(&self, record: Record<EnrichRequest>) -> RecordOutcome {
+        match self
+            .enricher
+            .process(&record.message, record.attempt, record.deadline)
+            .await
+        {
+            Ok(outcome) => {
+                tracing::info!(?outcome, "enrichment done");
+                RecordOutcome::Done
+            }
+            Err(err) => RecordOutcome::Retry(chain(&err)),
         }
     }
 }
 
 pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let mut response = SqsBatchResponse::default();
-    // One at a time: each recording copy holds up to one 8 MiB part in memory.
-    for message in &event.payload.records {
-        let Some(id) = message.message_id.clone() else {
-            return Err("SQS record without messageId: failing the batch so nothing is dropped".into());
-        };
-        let request: EnrichRequest = match message.body.as_deref().map(serde_json::from_str) {
-            Some(Ok(r)) => r,
-            _ => {
-                // Left to fail until SQS moves it to the dead-letter queue, where an operator sees it.
-                tracing::error!(message_id = %id, "enrich message is not an enrich request");
-                response.add_failure(id);
-                continue;
-            }
-        };
-        let attempt = receive_count(&message.attributes);
-        match app.enricher.process(&request, attempt).await {
-            Ok(outcome) => tracing::info!(call_id = %request.call_id, ?outcome, attempt, "enrichment done"),
-            Err(err) => {
-                tracing::warn!(call_id = %request.call_id, error = %err, attempt, "enrichment will be retried");
-                app.back_off(message, attempt).await;
-                response.add_failure(id);
-            }
-        }
-    }
-    Ok(response)
+    let deadline = TIME_BUDGET.deadline(&event.context);
+    app.runner.run(&event.payload, deadline, |r| app.enrich(r)).await
 }

@@ -6,8 +6,7 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = enrich::Config::from_env()?;
-    let sdk = gateway_adapters::aws::sdk_config().await;
-    let s3 = gateway_adapters::aws::s3_client(&sdk);
-    let app = enrich::App::new(&config, &sdk, s3);
+    let sdk = gateway_adapters::aws::sdk_config(enrich::SDK_TIMEOUTS).await;
+    let app = enrich::App::new(config, &sdk)?;
     run(service_fn(|event| enrich::handle(&app, event))).await
 }

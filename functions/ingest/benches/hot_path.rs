@@ -7,14 +7,16 @@ use std::time::Instant;
 
 use chrono::Utc;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use gateway_domain::capture;
-use gateway_domain::ingest::{Ingest, IngestSettings, Ports};
-use gateway_domain::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryQueue};
-use gateway_domain::ports::Clock;
-use gateway_domain::retell::payload::{WebhookEnvelope, parse_json};
-use gateway_domain::retell::signature;
-use gateway_domain::tenant::TenantSpec;
+use gateway_domain::capture::draft;
+use gateway_domain::capture::retell::payload::{WebhookEnvelope, parse_json};
+use gateway_domain::capture::retell::signature;
+use gateway_domain::capture::{Ingest, IngestSettings, Ports};
+use gateway_domain::clock::Clock;
+use gateway_domain::ids::CallId;
+use gateway_domain::tenancy::TenantSpec;
+use gateway_testkit::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryQueue};
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 const KEY: &str = "key_bench";
 const ANALYZED: &str = include_str!("../../../events/retell/call_analyzed.json");
@@ -64,7 +66,7 @@ fn world_ports() -> (Ports, Arc<FixedClock>) {
     for route in spec.route_keys() {
         config.put_route(route, &spec.company.company_id);
     }
-    config.put_tenant(spec.tenant());
+    config.put_tenant(spec.tenant().unwrap());
     let clock = Arc::new(FixedClock::new(Utc::now()));
     let ports = Ports {
         cases: Arc::new(MemoryCaseStore::default()),
@@ -76,7 +78,10 @@ fn world_ports() -> (Ports, Arc<FixedClock>) {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (ingest, clock) = world();
     let now_ms = clock.now().timestamp_millis() as u64;
     let sample = body_30kb("call_sample");
@@ -98,7 +103,7 @@ fn bench(c: &mut Criterion) {
 
     // The same call through the HTTP edge: request parsing, routing, the domain, the JSON answer.
     let (edge_ingest, edge_clock) = world_ports();
-    let app = ingest::App::with_ports(KEY, edge_ingest);
+    let router = ingest::App::with_ports(KEY, edge_ingest).into_router();
     let edge_now_ms = edge_clock.now().timestamp_millis() as u64;
     c.bench_function("HTTP edge: new case (30 KB call_analyzed)", |b| {
         b.iter_batched(
@@ -109,7 +114,7 @@ fn bench(c: &mut Criterion) {
                 edge_request(body, sig)
             },
             |req| {
-                let resp = rt.block_on(ingest::handle(&app, req)).unwrap();
+                let resp = rt.block_on(router.clone().oneshot(req)).unwrap();
                 assert_eq!(resp.status(), 200);
             },
             BatchSize::SmallInput,
@@ -131,12 +136,12 @@ fn bench(c: &mut Criterion) {
     });
 
     let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
-    let tenant = spec.tenant();
+    let tenant = spec.tenant().unwrap();
     let envelope: WebhookEnvelope = parse_json(sample.as_bytes()).unwrap();
     let call = envelope.call.unwrap();
     c.bench_function("build case + DynamoDB items", |b| {
         b.iter(|| {
-            let case = capture::from_analysis(&tenant, &call, "call_sample", Utc::now());
+            let case = draft::from_analysis(&tenant, &call, &CallId::new("call_sample"), Utc::now());
             gateway_adapters::DynamoStore::case_item(&case).unwrap()
         })
     });
@@ -146,7 +151,10 @@ fn bench(c: &mut Criterion) {
 /// the percentiles (a figure for the note, never an assertion).
 fn percentiles(_: &mut Criterion) {
     const CALLS: usize = 5_000;
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (ingest, clock) = world();
     let now_ms = clock.now().timestamp_millis() as u64;
     let mut micros: Vec<f64> = (0..CALLS)

@@ -1,23 +1,40 @@
-//! The ingest Lambda's handler: HTTP in, domain call, HTTP out. Routes:
-//! `POST /webhooks/retell` (lifecycle events and `call_inbound`, also at `/webhooks/retell/inbound`),
-//! `POST /retell/functions` (custom functions), and the gateway-signed links delivered cases
-//! carry: `GET /recordings/…` and `GET /cases/<company>/<call>`.
+//! The ingest Lambda: the HTTP edge of the gateway. An axum router (the same one `make run`
+//! serves locally) with the Retell routes, the gateway-signed links delivered cases carry, a body
+//! limit, a trace span per request and the function's deadline: a request the gateway cannot
+//! finish in time is answered 503 (Retell retries) before Lambda would kill it unanswered.
+
+pub mod edge;
+pub mod links;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
-use gateway_adapters::aws::{ConfigError, env_var};
+use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
 use gateway_adapters::{DynamoStore, SqsQueue};
-use gateway_domain::IngestError;
-use gateway_domain::cache::CachedConfigStore;
-use gateway_domain::ingest::{Ingest, IngestSettings, Ports, WebhookReply};
-use gateway_domain::links::{LinkError, LinkSettings, verify};
-use gateway_domain::ports::{CaseStore, ConfigStore, SystemClock};
-use lambda_http::http::{Method, StatusCode, header};
-use lambda_http::{Body, Error, Request, Response};
-use serde_json::{Value, json};
+use gateway_domain::capture::{Ingest, IngestSettings, Ports};
+use gateway_domain::case::CaseReader;
+use gateway_domain::clock::SystemClock;
+use gateway_domain::tenancy::ConfigStore;
+use gateway_domain::tenancy::cache::CachedConfigStore;
+use gateway_lambda::TimeBudget;
 
-pub const SIGNATURE_HEADER: &str = "x-retell-signature";
+pub use edge::{SIGNATURE_HEADER, router};
+
+/// AWS calls on the hot path: DynamoDB and SQS answer in milliseconds; one slow attempt is
+/// retried once, and a call that still hangs fails instead of the whole request.
+pub const SDK_TIMEOUTS: SdkTimeouts = SdkTimeouts {
+    attempt: Duration::from_millis(1500),
+    operation: Duration::from_secs(3),
+};
+
+/// `Timeout` in template.yaml. Retell gives up after 10 s; a request not finished 1 s before
+/// the timeout is answered 503 so Retell retries (every write is idempotent).
+pub const TIME_BUDGET: TimeBudget = TimeBudget {
+    function_timeout: Duration::from_secs(8),
+    margin: Duration::from_secs(1),
+    calls: &[("aws", SDK_TIMEOUTS.operation)],
+};
 
 /// Typed configuration, read once at cold start.
 #[derive(Debug, Clone)]
@@ -26,25 +43,18 @@ pub struct Config {
     pub enrich_queue_url: String,
     pub retell_api_key: String,
     /// How long routes and tenant configuration are cached per container.
-    pub config_cache_seconds: i64,
+    pub config_cache: chrono::Duration,
     /// Bucket and key for the gateway-signed links (`GET /recordings/…`, `GET /cases/…`); both or neither.
     pub recording_links: Option<(String, String)>,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let config_cache_seconds = match std::env::var("CONFIG_CACHE_SECONDS") {
-            Ok(v) => v.parse().map_err(|_| ConfigError::Invalid {
-                name: "CONFIG_CACHE_SECONDS".into(),
-                reason: format!("'{v}' is not a number of seconds"),
-            })?,
-            Err(_) => 60,
-        };
         Ok(Self {
             table_name: env_var("TABLE_NAME")?,
             enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
             retell_api_key: env_var("RETELL_API_KEY")?,
-            config_cache_seconds,
+            config_cache: config_cache_from_env()?,
             recording_links: match (std::env::var("RECORDINGS_BUCKET"), std::env::var("LINK_SIGNING_KEY")) {
                 (Ok(bucket), Ok(key)) if !bucket.is_empty() && !key.is_empty() => Some((bucket, key)),
                 _ => None,
@@ -53,24 +63,14 @@ impl Config {
     }
 }
 
-/// Serves gateway-signed links: recordings by redirecting to a short-lived presigned S3 URL,
-/// cases as a read-only page.
-struct SignedLinks {
-    s3: aws_sdk_s3::Client,
-    bucket: String,
-    /// The signing key, with an empty base URL: links on the case page are relative to it.
-    links: LinkSettings,
-}
-
-/// Presigned S3 URLs behind a recording link live this long (the link itself carries the TTL).
-const PRESIGNED_SECONDS: u64 = 60;
-
 /// The handler's shared state: built once per container, reused by every invocation.
 pub struct App {
-    ingest: Ingest,
-    cases: Arc<dyn CaseStore>,
-    config: Arc<dyn ConfigStore>,
-    links: Option<SignedLinks>,
+    pub(crate) ingest: Ingest,
+    pub(crate) cases: Arc<dyn CaseReader>,
+    pub(crate) config: Arc<dyn ConfigStore>,
+    pub(crate) links: Option<links::SignedLinks>,
+    /// How long a request may take when no Lambda context says (the local stack, tests).
+    pub(crate) function_timeout: Duration,
 }
 
 impl App {
@@ -90,14 +90,7 @@ impl App {
     /// Enables the gateway-signed links: `GET /recordings/<key>?expires=…&sig=…` and
     /// `GET /cases/<company>/<call>?expires=…&sig=…`.
     pub fn with_recording_links(mut self, s3: aws_sdk_s3::Client, bucket: &str, signing_key: &str) -> Self {
-        self.links = Some(SignedLinks {
-            s3,
-            bucket: bucket.into(),
-            links: LinkSettings {
-                base_url: String::new(),
-                signing_key: signing_key.into(),
-            },
-        });
+        self.links = Some(links::SignedLinks::new(s3, bucket, signing_key));
         self
     }
 
@@ -106,10 +99,9 @@ impl App {
         let store = DynamoStore::new(ddb, &config.table_name);
         let queue = SqsQueue::new(sqs, &config.enrich_queue_url);
         let clock = Arc::new(SystemClock);
-        let ttl = chrono::Duration::seconds(config.config_cache_seconds);
         let ports = Ports {
             cases: Arc::new(store.clone()),
-            config: Arc::new(CachedConfigStore::new(store, clock.clone(), ttl)),
+            config: Arc::new(CachedConfigStore::new(store, clock.clone(), config.config_cache)),
             queue: Arc::new(queue),
             clock,
         };
@@ -123,187 +115,18 @@ impl App {
             config: ports.config.clone(),
             ingest: Ingest::new(IngestSettings::new(retell_api_key), ports),
             links: None,
+            function_timeout: TIME_BUDGET.function_timeout,
         }
     }
-}
 
-/// Entry point for every HTTP request.
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    let path = req.uri().path().trim_end_matches('/').to_string();
-    let signature = req
-        .headers()
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if req.method() == Method::GET {
-        let query = req.uri().query().unwrap_or_default();
-        if path.starts_with("/recordings/") {
-            return recording_link(app, &path, query).await;
-        }
-        if path.starts_with("/cases/") {
-            return case_link(app, &path, query).await;
-        }
+    /// A different request time limit where no Lambda context gives one (tests of the 503).
+    pub fn with_function_timeout(mut self, timeout: Duration) -> Self {
+        self.function_timeout = timeout;
+        self
     }
-    let known = matches!(
-        path.as_str(),
-        "/webhooks/retell" | "/webhooks/retell/inbound" | "/retell/functions"
-    );
-    if !known {
-        return respond(
-            StatusCode::NOT_FOUND,
-            json!({"error": "not_found", "message": format!("no route for {path}")}),
-        );
+
+    /// The router over this app.
+    pub fn into_router(self) -> axum::Router {
+        router(Arc::new(self))
     }
-    if req.method() != Method::POST {
-        return respond(
-            StatusCode::METHOD_NOT_ALLOWED,
-            json!({"error": "method_not_allowed", "message": format!("{path} accepts POST only")}),
-        );
-    }
-    let body = req.body().as_ref();
-    let result = if path == "/retell/functions" {
-        app.ingest.function(body, signature.as_deref()).await.map(|r| json!(r))
-    } else {
-        app.ingest
-            .webhook(body, signature.as_deref())
-            .await
-            .map(|reply| match reply {
-                WebhookReply::Ack(ack) => json!(ack),
-                WebhookReply::Inbound(answer) => answer,
-            })
-    };
-    match result {
-        Ok(answer) => respond(StatusCode::OK, answer),
-        Err(err) => error_response(&err),
-    }
-}
-
-type Answer = Result<Response<Body>, Error>;
-
-/// The link settings when the link is valid, else the status and body that say why not.
-fn checked_link<'a>(app: &'a App, path: &str, query: &str) -> Result<&'a SignedLinks, (StatusCode, Value)> {
-    let Some(links) = &app.links else {
-        return Err((
-            StatusCode::NOT_FOUND,
-            json!({"error": "not_found", "message": "signed links are not enabled"}),
-        ));
-    };
-    let (status, error, message) = match verify(&links.links.signing_key, path, query, chrono::Utc::now()) {
-        Ok(()) => return Ok(links),
-        Err(LinkError::Malformed) => (StatusCode::BAD_REQUEST, "bad_request", "link needs expires and sig"),
-        Err(LinkError::BadSignature) => (StatusCode::FORBIDDEN, "forbidden", "invalid link signature"),
-        Err(LinkError::Expired) => (StatusCode::GONE, "expired", "this link has expired"),
-    };
-    Err((status, json!({"error": error, "message": message})))
-}
-
-/// Checks a gateway-signed recording link and redirects to a presigned URL valid for a minute.
-async fn recording_link(app: &App, path: &str, query: &str) -> Answer {
-    let links = match checked_link(app, path, query) {
-        Ok(links) => links,
-        Err((status, body)) => return respond(status, body),
-    };
-    let key = path.trim_start_matches("/recordings/");
-    let presign =
-        aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(PRESIGNED_SECONDS))?;
-    let url = links
-        .s3
-        .get_object()
-        .bucket(&links.bucket)
-        .key(key)
-        .presigned(presign)
-        .await?;
-    Ok(Response::builder()
-        .status(StatusCode::FOUND)
-        .header(header::LOCATION, url.uri())
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::Empty)?)
-}
-
-/// Checks a gateway-signed case link and shows the case as a read-only page.
-async fn case_link(app: &App, path: &str, query: &str) -> Answer {
-    let links = match checked_link(app, path, query) {
-        Ok(links) => links,
-        Err((status, body)) => return respond(status, body),
-    };
-    let not_found = || {
-        respond(
-            StatusCode::NOT_FOUND,
-            json!({"error": "not_found", "message": "no such case"}),
-        )
-    };
-    let Some((company_id, call_id)) = path.trim_start_matches("/cases/").split_once('/') else {
-        return not_found();
-    };
-    let (case, tenant) = match (
-        app.cases.get_case(company_id, call_id).await,
-        app.config.tenant(company_id).await,
-    ) {
-        (Ok(Some(case)), Ok(Some(tenant))) => (case, tenant),
-        (Ok(_), Ok(_)) => return not_found(),
-        (Err(e), _) | (_, Err(e)) => return error_response(&IngestError::from(e)),
-    };
-    let html = gateway_domain::case_page::render(&case, &tenant, &links.links, chrono::Utc::now())?;
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .header("referrer-policy", "no-referrer")
-        .header("x-robots-tag", "noindex")
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        )
-        .body(Body::from(html))?)
-}
-
-fn error_response(err: &IngestError) -> Result<Response<Body>, Error> {
-    let message = err.to_string();
-    let (status, body) = match err {
-        IngestError::Unauthorized(_) => (
-            StatusCode::UNAUTHORIZED,
-            json!({"error": "unauthorized", "message": message}),
-        ),
-        IngestError::PayloadTooLarge { .. } => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            json!({"error": "payload_too_large", "message": message}),
-        ),
-        IngestError::BadRequest { field, .. } => (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "bad_request", "field": field, "message": message}),
-        ),
-        IngestError::UnknownFunction(_) => (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "unknown_function", "field": "name", "message": message, "supported": ["finalize_ticket"]}),
-        ),
-        e if e.is_retryable() => {
-            tracing::warn!(error = %e, "answering 503 so Retell retries");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "retry", "message": message}),
-            )
-        }
-        e => {
-            tracing::error!(error = %e, "internal error");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"error": "internal", "message": message}),
-            )
-        }
-    };
-    let mut response = respond(status, body)?;
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
-    }
-    Ok(response)
-}
-
-fn respond(status: StatusCode, body: Value) -> Result<Response<Body>, Error> {
-    Ok(Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))?)
 }

@@ -1,12 +1,14 @@
 //! Wiring only: configuration, clients, run.
 
-use lambda_http::{Error, run, service_fn};
+use std::sync::Arc;
+
+use lambda_http::{Error, run};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = ingest::Config::from_env()?;
-    let sdk = gateway_adapters::aws::sdk_config().await;
-    let app = ingest::App::new(&config, &sdk);
-    run(service_fn(|req| ingest::handle(&app, req))).await
+    let sdk = gateway_adapters::aws::sdk_config(ingest::SDK_TIMEOUTS).await;
+    let app = Arc::new(ingest::App::new(&config, &sdk));
+    run(ingest::router(app)).await
 }

@@ -22,7 +22,7 @@ fn sqs_events_parse_into_requests() {
         let text = std::fs::read_to_string(format!("../../events/sqs/{file}.json")).unwrap();
         let event: SqsEvent = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         let body = event.records[0].body.as_deref().unwrap();
-        let request: gateway_domain::ports::DeliverRequest = serde_json::from_str(body).unwrap();
+        let request: gateway_domain::delivery::DeliverRequest = serde_json::from_str(body).unwrap();
         assert_eq!(request.company_id, "nordit-hannover");
         assert_eq!(event.records[0].attributes["ApproximateReceiveCount"], "1");
     }

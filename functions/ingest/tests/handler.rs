@@ -1,17 +1,25 @@
-//! The HTTP edge with in-memory ports: every status code the handler can answer.
+//! The HTTP edge with in-memory ports: every status code the router can answer, the deadline's
+//! 503, and opaque 5xx bodies.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
+use axum::Router;
 use chrono::Utc;
-use gateway_domain::ingest::Ports;
-use gateway_domain::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryQueue};
-use gateway_domain::ports::{CaseStore, Clock};
-use gateway_domain::retell::signature;
-use gateway_domain::tenant::TenantSpec;
-use ingest::{App, SIGNATURE_HEADER, handle};
+use gateway_domain::StoreError;
+use gateway_domain::capture::Ports;
+use gateway_domain::capture::retell::signature;
+use gateway_domain::clock::Clock;
+use gateway_domain::ids::CompanyId;
+use gateway_domain::tenancy::{ConfigStore, RouteKey, Tenant, TenantSpec};
+use gateway_testkit::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryQueue};
+use http_body_util::BodyExt;
+use ingest::{App, SIGNATURE_HEADER};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use serde_json::Value;
+use tower::ServiceExt;
 
 const KEY: &str = "key_handler_test";
 const ANALYZED: &str = include_str!("../../../events/retell/call_analyzed.json");
@@ -19,13 +27,18 @@ const FINALIZE: &str = include_str!("../../../events/retell/finalize_ticket.json
 const NORDIT: &str = include_str!("../../../infra/tenants/nordit.yaml");
 
 struct Edge {
-    app: App,
+    router: Router,
     cases: Arc<MemoryCaseStore>,
     queue: Arc<MemoryQueue>,
     clock: Arc<FixedClock>,
 }
 
 fn edge() -> Edge {
+    edge_with(|config| config, Duration::from_secs(8))
+}
+
+/// The edge over in-memory ports, the config store wrapped by `wrap`, with a request time limit.
+fn edge_with(wrap: impl FnOnce(Arc<MemoryConfigStore>) -> Arc<dyn ConfigStore>, time_limit: Duration) -> Edge {
     let cases = Arc::new(MemoryCaseStore::default());
     let config = Arc::new(MemoryConfigStore::default());
     let queue = Arc::new(MemoryQueue::default());
@@ -34,15 +47,17 @@ fn edge() -> Edge {
     for route in spec.route_keys() {
         config.put_route(route, &spec.company.company_id);
     }
-    config.put_tenant(spec.tenant());
+    config.put_tenant(spec.tenant().unwrap());
     let ports = Ports {
         cases: cases.clone(),
-        config,
+        config: wrap(config),
         queue: queue.clone(),
         clock: clock.clone(),
     };
     Edge {
-        app: App::with_ports(KEY, ports),
+        router: App::with_ports(KEY, ports)
+            .with_function_timeout(time_limit)
+            .into_router(),
         cases,
         queue,
         clock,
@@ -60,11 +75,16 @@ impl Edge {
             req = req.header(SIGNATURE_HEADER, sig);
         }
         let req: Request = req.body(Body::from(body.to_string())).unwrap();
-        let resp = handle(&self.app, req).await.unwrap();
+        self.send(req).await
+    }
+
+    /// Any request through the router: the status and the JSON body.
+    async fn send(&self, req: Request) -> (StatusCode, Value) {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
-        assert_eq!(resp.headers()["content-type"], "application/json");
-        let json = serde_json::from_slice(resp.body().as_ref()).unwrap();
-        (status, json)
+        assert_eq!(resp.headers()["content-type"], "application/json", "{status}");
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
     }
 
     async fn post_signed(&self, path: &str, body: &str) -> (StatusCode, Value) {
@@ -120,7 +140,7 @@ async fn missing_tampered_stale_and_malformed_signatures_are_401() {
             assert_eq!(json["error"], "unauthorized");
         }
     }
-    assert!(e.cases.list_cases("nordit-hannover").await.unwrap().is_empty());
+    assert!(e.cases.cases_of(&CompanyId::new("nordit-hannover")).is_empty());
     assert!(e.queue.sent().is_empty());
 }
 
@@ -186,23 +206,26 @@ async fn enqueue_failure_is_503_and_the_retry_succeeds() {
     let (status, json) = e.post_signed("/webhooks/retell", ANALYZED).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(e.queue.sent().len(), 1);
-    assert_eq!(e.cases.list_cases("nordit-hannover").await.unwrap().len(), 1);
+    assert_eq!(e.cases.cases_of(&CompanyId::new("nordit-hannover")).len(), 1);
 }
 
 #[tokio::test]
 async fn unknown_routes_and_methods() {
     let e = edge();
-    let (status, _) = e.post_signed("/nope", ANALYZED).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, json) = e.post_signed("/nope", ANALYZED).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    assert_eq!(json["message"], "no route for /nope");
     let req: Request = lambda_http::http::Request::builder()
         .method("GET")
         .uri("/webhooks/retell")
         .body(Body::Empty)
         .unwrap();
-    assert_eq!(
-        handle(&e.app, req).await.unwrap().status(),
-        StatusCode::METHOD_NOT_ALLOWED
-    );
+    let (status, json) = e.send(req).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(json["message"], "/webhooks/retell does not accept GET");
     // Signed links are off without a bucket and signing key: a clear 404, not a page.
     for uri in [
         "/cases/nordit-hannover/call_x?expires=1&sig=00",
@@ -212,9 +235,8 @@ async fn unknown_routes_and_methods() {
             .uri(uri)
             .body(Body::Empty)
             .unwrap();
-        let resp = handle(&e.app, req).await.unwrap();
-        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-        let body: Value = serde_json::from_slice(resp.body()).unwrap();
+        let (status, body) = e.send(req).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["message"], "signed links are not enabled");
     }
 }
@@ -228,7 +250,97 @@ async fn api_gateway_envelope_from_events_is_understood() {
     let body = String::from_utf8(req.body().as_ref().to_vec()).unwrap();
     req.headers_mut()
         .insert(SIGNATURE_HEADER, e.signed(&body).parse().unwrap());
-    let resp = handle(&e.app, req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, _) = e.send(req).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(e.queue.sent().len(), 1);
+}
+
+/// A configuration store that answers only after a pause, or fails with a given error.
+struct Troubled {
+    inner: Arc<MemoryConfigStore>,
+    pause: Duration,
+    error: Option<fn() -> StoreError>,
+}
+
+#[async_trait]
+impl ConfigStore for Troubled {
+    async fn company_for(&self, route: &RouteKey) -> Result<Option<CompanyId>, StoreError> {
+        tokio::time::sleep(self.pause).await;
+        if let Some(error) = self.error {
+            return Err(error());
+        }
+        self.inner.company_for(route).await
+    }
+
+    async fn tenant(&self, company_id: &CompanyId) -> Result<Option<Tenant>, StoreError> {
+        self.inner.tenant(company_id).await
+    }
+}
+
+#[tokio::test]
+async fn a_request_not_done_by_the_deadline_is_answered_503_in_time() {
+    // A function with 2 s: the request must be answered 1 s before, whatever the store does.
+    let e = edge_with(
+        |inner| {
+            Arc::new(Troubled {
+                inner,
+                pause: Duration::from_secs(30),
+                error: None,
+            })
+        },
+        Duration::from_secs(2),
+    );
+    let started = Instant::now();
+    let req: Request = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("/webhooks/retell")
+        .header(SIGNATURE_HEADER, e.signed(ANALYZED))
+        .body(Body::from(ANALYZED))
+        .unwrap();
+    let resp = e.router.clone().oneshot(req).await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    assert!(elapsed < Duration::from_millis(1500), "answered after {elapsed:?}");
+    assert!(e.queue.sent().is_empty());
+}
+
+#[tokio::test]
+async fn server_errors_do_not_echo_internal_text() {
+    let secret = "table gw-prod item COMPANY#x: ProvisionedThroughputExceeded at 10.0.3.7";
+    for (error, status, kind) in [
+        (
+            (|| {
+                StoreError::unavailable(
+                    "get route",
+                    std::io::Error::other("table gw-prod item COMPANY#x: ProvisionedThroughputExceeded at 10.0.3.7"),
+                )
+            }) as fn() -> StoreError,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "retry",
+        ),
+        (
+            || StoreError::Corrupt("table gw-prod item COMPANY#x: ProvisionedThroughputExceeded at 10.0.3.7".into()),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+        ),
+    ] {
+        let e = edge_with(
+            |inner| {
+                Arc::new(Troubled {
+                    inner,
+                    pause: Duration::ZERO,
+                    error: Some(error),
+                })
+            },
+            Duration::from_secs(8),
+        );
+        let (got, json) = e.post_signed("/webhooks/retell", ANALYZED).await;
+        assert_eq!((got, json["error"].as_str()), (status, Some(kind)));
+        let text = json.to_string();
+        for fragment in ["gw-prod", "COMPANY#", "10.0.3.7", "Provisioned", "get route"] {
+            assert!(!text.contains(fragment), "{kind}: the body echoes '{fragment}': {text}");
+        }
+        assert!(!text.contains(secret));
+    }
 }

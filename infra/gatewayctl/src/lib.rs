@@ -6,13 +6,17 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use gateway_adapters::DynamoStore;
 use gateway_domain::StoreError;
+use gateway_domain::call_event::{CallEvent, CallEventReader};
 use gateway_domain::case::{CaseStatus, Channel, OutputStatus, ServiceCase};
-use gateway_domain::customer::Customer;
-use gateway_domain::plan::{Change, ChangeKind, plan};
-use gateway_domain::ports::{CallEvent, CaseStore, ConfigStore};
+use gateway_domain::delivery::{DeliverRequest, DeliveryQueue, RedeliveryStore};
+use gateway_domain::enrichment::customer::Customer;
+use gateway_domain::exchange::ExchangeLog;
+use gateway_domain::ids::{CompanyId, TicketRef};
 use gateway_domain::ssrf::UrlPolicy;
-use gateway_domain::tenant::{RouteKey, TenantSpec};
-use gateway_domain::validate::validate;
+use gateway_domain::tenancy::output::MASKED_SECRET;
+use gateway_domain::tenancy::plan::{Change, ChangeKind, plan};
+use gateway_domain::tenancy::validate::validate;
+use gateway_domain::tenancy::{ConfigStore, RouteKey, TenantSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CtlError {
@@ -43,7 +47,7 @@ pub fn load_document(path: &Path) -> Result<TenantSpec, CtlError> {
 /// What `apply` did (or, in a dry run, would do).
 #[derive(Debug)]
 pub struct ApplyReport {
-    pub company_id: String,
+    pub company_id: CompanyId,
     pub changes: Vec<Change>,
     pub dry_run: bool,
 }
@@ -113,7 +117,7 @@ impl Ctl {
         let current = self.store.load_spec(&company_id).await?;
         // An exported file carries masked secrets: applying it keeps the stored ones.
         if let Some(stored) = &current {
-            if desired.company.slack_webhook_url.as_deref() == Some(gateway_domain::output::MASKED_SECRET) {
+            if desired.company.slack_webhook_url.as_deref() == Some(MASKED_SECRET) {
                 desired
                     .company
                     .slack_webhook_url
@@ -136,12 +140,12 @@ impl Ctl {
         })
     }
 
-    async fn owner_other_than(&self, route: &RouteKey, company_id: &str) -> Result<Option<String>, CtlError> {
+    async fn owner_other_than(&self, route: &RouteKey, company_id: &CompanyId) -> Result<Option<CompanyId>, CtlError> {
         Ok(self.store.company_for(route).await?.filter(|owner| owner != company_id))
     }
 
     /// The stored document in the same format `apply` reads (secrets masked unless asked).
-    pub async fn export(&self, company_id: &str, show_secrets: bool) -> Result<String, CtlError> {
+    pub async fn export(&self, company_id: &CompanyId, show_secrets: bool) -> Result<String, CtlError> {
         let mut spec = self
             .store
             .load_spec(company_id)
@@ -150,7 +154,7 @@ impl Ctl {
         if !show_secrets {
             spec.outputs = spec.outputs.iter().map(|o| o.masked()).collect();
             if spec.company.slack_webhook_url.is_some() {
-                spec.company.slack_webhook_url = Some(gateway_domain::output::MASKED_SECRET.into());
+                spec.company.slack_webhook_url = Some(MASKED_SECRET.into());
             }
         }
         let yaml = serde_norway::to_string(&spec).map_err(|e| CtlError::Io(e.to_string()))?;
@@ -162,7 +166,7 @@ impl Ctl {
 
     /// Imports customers from CSV (`name,phone,email,company,external_id` with a header row).
     /// Bad rows are reported by line number and skipped; the rest are written.
-    pub async fn import_customers(&self, company_id: &str, path: &Path) -> Result<ImportReport, CtlError> {
+    pub async fn import_customers(&self, company_id: &CompanyId, path: &Path) -> Result<ImportReport, CtlError> {
         let tenant = self
             .store
             .tenant(company_id)
@@ -208,7 +212,7 @@ impl Ctl {
                 field(cols[1]),
                 field(cols[2]),
                 field(cols[3]),
-                &tenant.config.default_region,
+                tenant.region,
             ) {
                 Ok(customer) => {
                     self.store.put_customer(company_id, &customer).await?;
@@ -220,7 +224,7 @@ impl Ctl {
         Ok(report)
     }
 
-    pub async fn list_cases(&self, company_id: &str, filter: &CaseFilter) -> Result<Vec<ServiceCase>, CtlError> {
+    pub async fn list_cases(&self, company_id: &CompanyId, filter: &CaseFilter) -> Result<Vec<ServiceCase>, CtlError> {
         let cases = self.store.cases_since(company_id, filter.since).await?;
         Ok(cases
             .into_iter()
@@ -229,13 +233,13 @@ impl Ctl {
             .collect())
     }
 
-    pub async fn show_case(&self, company_id: &str, ticket_ref: &str) -> Result<CaseView, CtlError> {
+    pub async fn show_case(&self, company_id: &CompanyId, ticket_ref: &TicketRef) -> Result<CaseView, CtlError> {
         let case = self
             .store
             .case_by_ticket(company_id, ticket_ref)
             .await?
             .ok_or_else(|| CtlError::Io(format!("no case {ticket_ref} for company '{company_id}'")))?;
-        let events = self.store.list_events(Some(company_id), &case.call_id).await?;
+        let events = self.store.call_events(Some(company_id), &case.call_id).await?;
         let exchange_log = self.store.exchange_log(company_id, &case.case_id).await?;
         Ok(CaseView {
             case,
@@ -258,8 +262,8 @@ impl Redelivery {
     /// arrived is not sent again), puts the case back to `pending`, logs who asked and enqueues it.
     pub async fn case(
         &self,
-        company_id: &str,
-        ticket_ref: &str,
+        company_id: &CompanyId,
+        ticket_ref: &TicketRef,
         channels: &[Channel],
     ) -> Result<ServiceCase, CtlError> {
         let case = self
@@ -274,22 +278,21 @@ impl Redelivery {
     /// Every `failed` case of the company (optionally only those created since `since`).
     pub async fn failed(
         &self,
-        company_id: &str,
+        company_id: &CompanyId,
         since: Option<DateTime<Utc>>,
         channels: &[Channel],
     ) -> Result<Vec<String>, CtlError> {
-        let mut done = Vec::new();
+        let mut done: Vec<String> = Vec::new();
         for case in self.store.cases_since(company_id, since).await? {
             if case.output_status == OutputStatus::Failed {
                 self.redeliver(&case, channels).await?;
-                done.push(case.ticket_ref.clone().unwrap_or(case.call_id.clone()));
+                done.push(case.ticket_ref.as_deref().unwrap_or(&case.call_id).to_string());
             }
         }
         Ok(done)
     }
 
     async fn redeliver(&self, case: &ServiceCase, channels: &[Channel]) -> Result<(), CtlError> {
-        use gateway_domain::ports::{DeliverRequest, DeliveryQueue, ExchangeLog};
         self.store
             .reset_for_redelivery(&case.company_id, &case.call_id, channels)
             .await?;

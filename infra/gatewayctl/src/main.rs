@@ -1,5 +1,6 @@
 //! `gatewayctl`: the operator CLI. Wiring only: arguments, clients, output.
 
+use gateway_domain::ids::{CompanyId, TicketRef};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,7 +37,7 @@ enum Command {
     /// Print a company's configuration in the format `apply` reads.
     Export {
         #[arg(long)]
-        company: String,
+        company: CompanyId,
         /// Print secrets instead of masking them.
         #[arg(long)]
         show_secrets: bool,
@@ -57,7 +58,7 @@ enum CustomersCommand {
     /// Import customers from CSV with the header name,phone,email,company,external_id.
     Import {
         #[arg(long)]
-        company: String,
+        company: CompanyId,
         /// The CSV file.
         file: PathBuf,
     },
@@ -70,9 +71,9 @@ enum CasesCommand {
     /// Deliver cases again once their target is fixed (one by ticket, or all failed ones).
     Redeliver {
         /// Ticket reference; leave out with --failed.
-        ticket: Option<String>,
+        ticket: Option<TicketRef>,
         #[arg(long)]
-        company: String,
+        company: CompanyId,
         /// Every failed case of the company.
         #[arg(long, conflicts_with = "ticket")]
         failed: bool,
@@ -93,16 +94,16 @@ enum CasesCommand {
     /// Show one case with its call events and exchange log.
     Show {
         /// Ticket reference, e.g. TKT-2026-00042.
-        ticket: String,
+        ticket: TicketRef,
         #[arg(long)]
-        company: String,
+        company: CompanyId,
     },
 }
 
 #[derive(Args)]
 struct ListArgs {
     #[arg(long)]
-    company: String,
+    company: CompanyId,
     #[arg(long, value_enum)]
     status: Option<StatusArg>,
     #[arg(long, value_enum)]
@@ -148,7 +149,12 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), CtlError> {
     let local = std::env::var("AWS_ENDPOINT_URL").is_ok_and(|e| e.contains("127.0.0.1") || e.contains("localhost"));
-    let sdk = gateway_adapters::aws::sdk_config().await;
+    // An operator waits longer than a function would; a hanging call still ends.
+    let sdk = gateway_adapters::aws::sdk_config(gateway_adapters::aws::SdkTimeouts {
+        attempt: std::time::Duration::from_secs(20),
+        operation: std::time::Duration::from_secs(60),
+    })
+    .await;
     let ctl = Ctl {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &cli.table),
         policy: gateway_adapters::aws::url_policy(local),

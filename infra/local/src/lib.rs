@@ -2,23 +2,18 @@
 //! and an HTTP server that feeds the real ingest handler (what API Gateway does when deployed).
 //! Shared by `make run` and the end-to-end tests, so both exercise the same path.
 
-use std::convert::Infallible;
-use std::sync::Arc;
-
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use gateway_adapters::DynamoStore;
+use gateway_adapters::aws::{SdkTimeouts, timeout_config};
 use gateway_adapters::provision::{Provisioned, ResourceNames, provision};
-use gateway_domain::tenant::TenantSpec;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use ingest::App;
+use gateway_domain::ssrf::UrlPolicy;
+use gateway_domain::tenancy::TenantSpec;
 use tokio::net::TcpListener;
 
 pub mod event_source;
 pub mod recording_server;
+pub mod stack;
 pub mod webhook_sink;
 
 pub const REGION: &str = "eu-central-1";
@@ -27,8 +22,6 @@ pub const MAIL_DOMAIN: &str = "service-gateway.example";
 /// Signs recording links locally (deployed: the LinkSigningKey parameter).
 pub const LINK_SIGNING_KEY: &str = "local-link-signing-key";
 pub const MAIL_FROM: &str = "Service Gateway <gateway@service-gateway.example>";
-/// API Gateway's own payload limit; the handler enforces Retell's 1 MB itself.
-const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -45,9 +38,23 @@ pub fn emulator_endpoint() -> Result<String, BoxError> {
     Ok(endpoint)
 }
 
-/// SDK configuration for the emulator: fixed region and dummy credentials.
+/// SDK configuration for the emulator: fixed region and dummy credentials. Tools and tests
+/// allow slower calls than the functions do (the emulator serialises its writes).
 pub async fn emulator_sdk(endpoint: &str) -> SdkConfig {
+    emulator_sdk_with(
+        endpoint,
+        SdkTimeouts {
+            attempt: std::time::Duration::from_secs(30),
+            operation: std::time::Duration::from_secs(60),
+        },
+    )
+    .await
+}
+
+/// The same with a function's own call timeouts, so local runs fail calls where Lambda would.
+pub async fn emulator_sdk_with(endpoint: &str, timeouts: SdkTimeouts) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeout_config(timeouts))
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
@@ -83,61 +90,29 @@ pub fn ingest_config(provisioned: &Provisioned, retell_api_key: &str) -> ingest:
         table_name: provisioned.table.clone(),
         enrich_queue_url: provisioned.enrich_queue_url.clone(),
         retell_api_key: retell_api_key.to_string(),
-        config_cache_seconds: 5,
+        config_cache: chrono::Duration::seconds(5),
         recording_links: Some((provisioned.bucket.clone(), LINK_SIGNING_KEY.into())),
     }
 }
 
-/// Serves the ingest handler over HTTP/1.1 until the task is dropped.
-pub async fn serve(listener: TcpListener, app: Arc<App>) -> Result<(), BoxError> {
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let app = app.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let app = app.clone();
-                async move { Ok::<_, Infallible>(dispatch(&app, req).await) }
-            });
-            if let Err(err) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %err, "connection closed");
-            }
-        });
-    }
+/// Serves the gateway's router (the one Lambda runs) until the task is dropped.
+pub async fn serve(listener: TcpListener, router: axum::Router) -> Result<(), BoxError> {
+    axum::serve(listener, router).await?;
+    Ok(())
 }
 
-async fn dispatch(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return plain(
-                413,
-                r#"{"error":"payload_too_large","message":"request body over 10 MB"}"#,
-            );
-        }
-    };
-    let request = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
-    match ingest::handle(app, request).await {
-        Ok(resp) => {
-            let (parts, body) = resp.into_parts();
-            hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "handler failed");
-            plain(500, r#"{"error":"internal","message":"handler failed"}"#)
-        }
-    }
-}
-
-fn plain(status: u16, body: &'static str) -> hyper::Response<Full<Bytes>> {
-    let mut resp = hyper::Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(
-        "content-type",
-        hyper::header::HeaderValue::from_static("application/json"),
+/// The outbound URL rules of the local stack: http allowed, the stack's own stand-ins (sinks,
+/// recording host) and every `host:port` in `GATEWAY_URL_ALLOW_LIST` past the SSRF guard, the
+/// same list `gatewayctl` accepts tenants against, so a tenant it accepts is delivered to.
+pub fn local_url_policy(stand_ins: &[String], env_allow_list: Option<&str>) -> UrlPolicy {
+    let mut allow: Vec<String> = stand_ins.to_vec();
+    allow.extend(
+        env_allow_list
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     );
-    resp
+    UrlPolicy::local(allow)
 }

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use gateway_adapters::DynamoStore;
 use gateway_adapters::provision::ResourceNames;
-use gateway_domain::ports::CaseStore;
-use gateway_domain::retell::signature;
-use gateway_local::{BoxError, emulator_endpoint, emulator_sdk, ingest_config, provision_and_seed, serve};
+use gateway_domain::capture::retell::signature;
+use gateway_domain::case::CaseReader;
+use gateway_domain::ids::{CallId, CompanyId};
+use gateway_local::stack::{LocalSettings, consume_queues, functions};
+use gateway_local::{BoxError, emulator_endpoint, emulator_sdk, local_url_policy, provision_and_seed, serve};
 use gatewayctl::{Ctl, load_document};
 use tokio::net::TcpListener;
 
@@ -51,15 +53,15 @@ fn api_key() -> String {
 }
 
 async fn run_serve(port: u16) -> Result<(), BoxError> {
-    use gateway_local::event_source::consume;
     let endpoint = emulator_endpoint()?;
     let sdk = emulator_sdk(&endpoint).await;
     let provisioned = provision_and_seed(&sdk, &ResourceNames::with_prefix("service-gateway"), &[]).await?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &provisioned.table);
+    let env_allow_list = std::env::var("GATEWAY_URL_ALLOW_LIST").ok();
     // The demo tenant goes in the way an operator applies one: validated, planned, written.
     let ctl = Ctl {
         store: store.clone(),
-        policy: gateway_adapters::aws::url_policy(true),
+        policy: local_url_policy(&[], env_allow_list.as_deref()),
     };
     let report = ctl.apply(&PathBuf::from(DEMO_TENANT), false).await?;
     print!("gatewayctl apply -f {DEMO_TENANT}\n{}", report.render());
@@ -67,7 +69,8 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     // Stand-ins for the outside world: the ticket system's webhook and Retell's recording host.
     let sink = gateway_local::webhook_sink::Sink::start().await?;
     let recordings = gateway_local::recording_server::start().await?;
-    let mut tenant = store.load_spec(DEMO_COMPANY).await?.ok_or("demo tenant missing")?;
+    let company = CompanyId::new(DEMO_COMPANY);
+    let mut tenant = store.load_spec(&company).await?.ok_or("demo tenant missing")?;
     let configured_delay = tenant.company.enrichment_delay_seconds;
     tenant.company.enrichment_delay_seconds = LOCAL_ENRICH_DELAY;
     for out in &mut tenant.outputs {
@@ -81,97 +84,49 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
         sink.addr
     );
 
-    let config = ingest_config(&provisioned, &api_key());
+    let api_key = api_key();
     std::fs::create_dir_all(STATE_DIR)?;
     std::fs::write(
         RUN_ENV,
         format!(
-            "AWS_ENDPOINT_URL={endpoint}\nTABLE_NAME={}\nENRICH_QUEUE_URL={}\nDELIVERY_QUEUE_URL={}\nRETELL_API_KEY={}\nRECORDING_HOST={recordings}\nWEBHOOK_SINK={}\n",
-            config.table_name,
-            config.enrich_queue_url,
+            "AWS_ENDPOINT_URL={endpoint}\nTABLE_NAME={}\nENRICH_QUEUE_URL={}\nDELIVERY_QUEUE_URL={}\nRETELL_API_KEY={api_key}\nRECORDING_HOST={recordings}\nWEBHOOK_SINK={}\nGATEWAY_URL_ALLOW_LIST={}\n",
+            provisioned.table,
+            provisioned.enrich_queue_url,
             provisioned.delivery_queue_url,
-            config.retell_api_key,
-            sink.addr
+            sink.addr,
+            env_allow_list.clone().unwrap_or_default(),
         ),
     )?;
-    let allow = vec![sink.addr.clone(), recordings.clone()];
-    let policy = gateway_domain::ssrf::UrlPolicy::local(allow);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let enrich_app = Arc::new(enrich::App::new(
-        &enrich::Config {
-            table_name: provisioned.table.clone(),
-            delivery_queue_url: provisioned.delivery_queue_url.clone(),
-            enrich_queue_url: provisioned.enrich_queue_url.clone(),
-            retry_seconds: vec![5, 10],
-            recordings_bucket: provisioned.bucket.clone(),
-            max_receives: gateway_adapters::provision::MAX_RECEIVE_COUNT,
-            url_policy: policy.clone(),
-        },
-        &sdk,
-        gateway_local::s3_client(&sdk),
-    ));
-    let links = gateway_domain::links::LinkSettings {
-        base_url: format!("http://127.0.0.1:{port}"),
-        signing_key: gateway_local::LINK_SIGNING_KEY.into(),
+    // One allow-list for every function: the stand-ins plus GATEWAY_URL_ALLOW_LIST, the same
+    // list gatewayctl accepts tenants against.
+    let settings = LocalSettings {
+        retell_api_key: api_key.clone(),
+        policy: local_url_policy(&[sink.addr.clone(), recordings.clone()], env_allow_list.as_deref()),
+        link_base_url: format!("http://127.0.0.1:{port}"),
+        enrich_retry_seconds: vec![5, 10],
+        backoff_seconds: vec![5, 10, 20],
     };
-    let deliver_app = Arc::new(deliver::App::new(
-        deliver::Config {
-            table_name: provisioned.table.clone(),
-            delivery_queue_url: provisioned.delivery_queue_url.clone(),
-            delivery_dlq_url: provisioned.delivery_dlq_url.clone(),
-            mail_from: gateway_local::MAIL_FROM.into(),
-            backoff_seconds: vec![5, 10, 20],
-            url_policy: policy.clone(),
-            links: Some(links.clone()),
-        },
-        &sdk,
-    ));
-    let alert_app = Arc::new(alert::App::new(
-        &alert::Config {
-            table_name: provisioned.table.clone(),
-            mail_from: gateway_local::MAIL_FROM.into(),
-            url_policy: policy,
-            links: Some(links),
-        },
-        &sdk,
-    ));
-    let ctx = || lambda_runtime::Context::default();
-    tokio::spawn(consume(
-        sqs.clone(),
-        provisioned.enrich_queue_url.clone(),
-        "enrich",
-        move |e| {
-            let app = enrich_app.clone();
-            async move { enrich::handle(&app, lambda_runtime::LambdaEvent::new(e, ctx())).await }
-        },
-    ));
-    tokio::spawn(consume(
-        sqs.clone(),
-        provisioned.delivery_queue_url.clone(),
-        "deliver",
-        move |e| {
-            let app = deliver_app.clone();
-            async move { deliver::handle(&app, lambda_runtime::LambdaEvent::new(e, ctx())).await }
-        },
-    ));
-    tokio::spawn(consume(sqs, provisioned.delivery_dlq_url.clone(), "alert", move |e| {
-        let app = alert_app.clone();
-        async move { alert::handle(&app, lambda_runtime::LambdaEvent::new(e, ctx())).await }
-    }));
+    let apps = functions(&endpoint, &provisioned, &settings).await?;
+    consume_queues(
+        aws_sdk_sqs::Client::new(&sdk),
+        &provisioned,
+        Arc::new(apps.enrich),
+        Arc::new(apps.deliver),
+        Arc::new(apps.alert),
+    );
 
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues)\n  webhook sink        http://{}/api/v1/tickets\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
-        config.table_name,
+        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {api_key} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues, with their Lambda timeouts)\n  webhook sink        http://{}/api/v1/tickets\n  allow-listed        {}\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
+        provisioned.table,
         tenant.company.name,
         tenant.company.company_id,
         tenant.routes.agents.first().map(String::as_str).unwrap_or("-"),
-        config.retell_api_key,
         sink.addr,
+        settings.policy.allow_list.join(", "),
         tenant.company.company_id,
     );
-    let app = Arc::new(ingest::App::new(&config, &sdk));
-    serve(listener, app).await
+    serve(listener, apps.ingest.into_router()).await
 }
 
 fn read_run_env() -> Result<std::collections::HashMap<String, String>, BoxError> {
@@ -214,7 +169,7 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
     let mut last = String::new();
     let case = loop {
         let case = store
-            .get_case(DEMO_COMPANY, &call_id)
+            .get_case(&CompanyId::new(DEMO_COMPANY), &CallId::new(call_id.as_str()))
             .await?
             .ok_or("no case was stored")?;
         let state = format!(
@@ -252,7 +207,7 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
         .unwrap_or_default();
     let ticket = case.ticket_ref.clone().unwrap_or_default();
     let text = data["ses"].to_string();
-    if text.contains(&ticket) {
+    if text.contains(ticket.as_str()) {
         println!(
             "\nThe e-mail (read back from the emulator's SES: `curl -s {endpoint}/moto-api/data.json | jq .ses`):"
         );
@@ -309,7 +264,7 @@ fn peak_rss_kib() -> u64 {
 /// Copies a recording of `--mb` MiB (default 200) from a local host into the emulator's S3 with
 /// the enrich function's adapter and reports the peak memory of this process.
 async fn measure_recording(args: &[String]) -> Result<(), BoxError> {
-    use gateway_domain::ports::RecordingStore;
+    use gateway_domain::enrichment::RecordingStore;
     let mb: u64 = match args.iter().position(|a| a == "--mb") {
         Some(i) => args.get(i + 1).ok_or_else(usage)?.parse().map_err(|_| usage())?,
         None => 200,
@@ -321,12 +276,16 @@ async fn measure_recording(args: &[String]) -> Result<(), BoxError> {
     gateway_adapters::provision::create_bucket(&s3, &bucket).await?;
     let host = gateway_local::recording_server::start().await?;
     let copier =
-        gateway_adapters::S3Recordings::new(s3, &bucket, gateway_domain::ssrf::UrlPolicy::local(vec![host.clone()]));
+        gateway_adapters::S3Recordings::new(s3, &bucket, gateway_domain::ssrf::UrlPolicy::local(vec![host.clone()]))?;
     let size = mb * 1024 * 1024;
     let before = peak_rss_kib();
     let started = std::time::Instant::now();
     let copy = copier
-        .copy(&format!("http://{host}/rec/{size}.wav"), "measure/recording.wav")
+        .copy(
+            &format!("http://{host}/rec/{size}.wav"),
+            "measure/recording.wav",
+            gateway_domain::deadline::Deadline::none(),
+        )
         .await?;
     let elapsed = started.elapsed();
     let peak = peak_rss_kib();
@@ -364,7 +323,7 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
     .await?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &res.table);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let requests = sample_cases(&store, &tenant.tenant(), cases).await?;
+    let requests = sample_cases(&store, &tenant.tenant()?, cases).await?;
     for (n, chunk) in requests.chunks(10).enumerate() {
         let mut batch = sqs.send_message_batch().queue_url(&res.delivery_queue_url);
         for (i, request) in chunk.iter().enumerate() {
@@ -385,8 +344,9 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
         backoff_seconds: vec![1, 2, 3],
         url_policy: gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
         links: None,
+        config_cache: chrono::Duration::seconds(60),
     };
-    let app = deliver::App::new(config, &sdk);
+    let app = deliver::App::new(config, &sdk)?;
     let started = std::time::Instant::now();
     let deadline = started + std::time::Duration::from_secs(600);
     let mut batches = 0;
@@ -399,7 +359,7 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
             continue;
         }
         batches += 1;
-        let ctx = lambda_runtime::Context::default();
+        let ctx = gateway_lambda::local_context(deliver::TIME_BUDGET.function_timeout);
         let response = deliver::handle(&app, lambda_runtime::LambdaEvent::new(event.clone(), ctx)).await?;
         gateway_local::event_source::settle(&sqs, &res.delivery_queue_url, &event, &response).await?;
     }
@@ -414,21 +374,21 @@ async fn measure_delivery(args: &[String]) -> Result<(), BoxError> {
 /// The gateway's own cost: the same deliveries with in-memory stores (no emulator), real
 /// rendering, signing and HTTP to the local sink, batches of 10 delivered concurrently.
 async fn measure_delivery_in_memory(cases: usize) -> Result<(), BoxError> {
-    use gateway_domain::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryExchangeLog, MemoryMailer};
-    use std::sync::Arc;
+    use gateway_testkit::memory::{FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryExchangeLog, MemoryMailer};
     let sink = gateway_local::webhook_sink::Sink::start().await?;
     let spec = webhook_only_tenant(sink.url("/tickets"))?;
     let config = Arc::new(MemoryConfigStore::default());
-    config.put_tenant(spec.tenant());
+    config.put_tenant(spec.tenant()?);
     let store = Arc::new(MemoryCaseStore::default());
-    let requests = sample_cases(store.as_ref(), &spec.tenant(), cases).await?;
-    let deliverer = gateway_domain::deliver::Deliverer::new(
-        gateway_domain::deliver::DeliverPorts {
+    let requests = sample_cases(store.as_ref(), &spec.tenant()?, cases).await?;
+    let deliverer = gateway_domain::delivery::Deliverer::new(
+        gateway_domain::delivery::DeliverPorts {
             cases: store,
             config,
             webhooks: Arc::new(gateway_adapters::HttpWebhooks::new(
                 gateway_domain::ssrf::UrlPolicy::local(vec![sink.addr.clone()]),
-            )),
+                gateway_adapters::outbound::WEBHOOK_BUDGET,
+            )?),
             mailer: Arc::new(MemoryMailer::default()),
             log: Arc::new(MemoryExchangeLog::default()),
             clock: Arc::new(FixedClock::new(chrono::Utc::now())),
@@ -437,7 +397,12 @@ async fn measure_delivery_in_memory(cases: usize) -> Result<(), BoxError> {
     );
     let started = std::time::Instant::now();
     for batch in requests.chunks(10) {
-        let results = futures_util::future::join_all(batch.iter().map(|r| deliverer.process(r, 1))).await;
+        let results = futures_util::future::join_all(
+            batch
+                .iter()
+                .map(|r| deliverer.process(r, 1, gateway_domain::deadline::Deadline::none())),
+        )
+        .await;
         if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
             return Err(format!("delivery failed: {e}").into());
         }
@@ -470,10 +435,10 @@ fn sign_envelope(args: &[String]) -> Result<(), BoxError> {
 }
 
 /// The demo tenant with its first output sending only signed webhooks (generic-rest) to `url`.
-fn webhook_only_tenant(url: String) -> Result<gateway_domain::tenant::TenantSpec, BoxError> {
+fn webhook_only_tenant(url: String) -> Result<gateway_domain::tenancy::TenantSpec, BoxError> {
     let mut tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
     let output = &mut tenant.outputs[0];
-    output.kind = gateway_domain::output::OutputType::Webhook;
+    output.kind = gateway_domain::tenancy::output::OutputType::Webhook;
     output.email = None;
     if let Some(hook) = output.webhook.as_mut() {
         hook.url = url;
@@ -484,26 +449,26 @@ fn webhook_only_tenant(url: String) -> Result<gateway_domain::tenant::TenantSpec
 
 /// `n` handed-off cases of the sample call, written to `store`, with their delivery requests.
 async fn sample_cases(
-    store: &dyn gateway_domain::ports::CaseStore,
-    tenant: &gateway_domain::tenant::Tenant,
+    store: &dyn gateway_domain::capture::CaptureStore,
+    tenant: &gateway_domain::tenancy::Tenant,
     n: usize,
-) -> Result<Vec<gateway_domain::ports::DeliverRequest>, BoxError> {
+) -> Result<Vec<gateway_domain::delivery::DeliverRequest>, BoxError> {
     let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
-    let envelope: gateway_domain::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
+    let envelope: gateway_domain::capture::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
     let call = envelope.call.ok_or("sample call has no call")?;
     let mut requests = Vec::with_capacity(n);
     for i in 0..n {
-        let call_id = format!("call_measure_{i}");
-        let mut case = gateway_domain::capture::from_analysis(tenant, &call, &call_id, chrono::Utc::now());
-        case.ticket_ref = Some(format!("TKT-2026-{i:05}"));
-        let event = gateway_domain::ports::CallEvent::new(
+        let call_id = CallId::new(format!("call_measure_{i}"));
+        let mut case = gateway_domain::capture::draft::from_analysis(tenant, &call, &call_id, chrono::Utc::now());
+        case.ticket_ref = Some(gateway_domain::ids::TicketRef::format(2026, i as u64));
+        let event = gateway_domain::call_event::CallEvent::new(
             Some(&case.company_id),
             &call_id,
             "call_analyzed",
             chrono::Utc::now(),
         );
         store.create_case(&case, &event).await?;
-        requests.push(gateway_domain::ports::DeliverRequest {
+        requests.push(gateway_domain::delivery::DeliverRequest {
             company_id: case.company_id,
             call_id,
             case_id: case.case_id,

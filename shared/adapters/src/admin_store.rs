@@ -4,9 +4,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gateway_domain::StoreError;
 use gateway_domain::case::ServiceCase;
-use gateway_domain::customer::Customer;
+use gateway_domain::enrichment::CustomerStore;
+use gateway_domain::enrichment::customer::Customer;
 use gateway_domain::exchange::ExchangeEntry;
-use gateway_domain::ports::{CustomerStore, ExchangeLog};
+use gateway_domain::exchange::ExchangeLog;
+use gateway_domain::ids::{CaseId, CompanyId, TicketRef};
 
 use crate::aws::unavailable;
 use crate::dynamo::{DynamoStore, Item, from_item, s, to_item};
@@ -14,7 +16,7 @@ use crate::keys;
 
 impl DynamoStore {
     /// Creates or replaces a customer (its id is stable, so a re-import updates).
-    pub async fn put_customer(&self, company_id: &str, customer: &Customer) -> Result<(), StoreError> {
+    pub async fn put_customer(&self, company_id: &CompanyId, customer: &Customer) -> Result<(), StoreError> {
         let mut item = to_item(customer)?;
         item.extend(Self::key(
             keys::company(company_id),
@@ -32,7 +34,7 @@ impl DynamoStore {
         self.put(item).await
     }
 
-    pub async fn list_customers(&self, company_id: &str) -> Result<Vec<Customer>, StoreError> {
+    pub async fn list_customers(&self, company_id: &CompanyId) -> Result<Vec<Customer>, StoreError> {
         self.query_prefix(keys::company(company_id), keys::CUSTOMER_PREFIX)
             .await?
             .into_iter()
@@ -77,7 +79,7 @@ impl DynamoStore {
     /// A company's cases, newest first, optionally only those created at or after `since`.
     pub async fn cases_since(
         &self,
-        company_id: &str,
+        company_id: &CompanyId,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<ServiceCase>, StoreError> {
         let from = since.map(|t| t.to_rfc3339());
@@ -88,7 +90,11 @@ impl DynamoStore {
             .collect()
     }
 
-    pub async fn case_by_ticket(&self, company_id: &str, ticket_ref: &str) -> Result<Option<ServiceCase>, StoreError> {
+    pub async fn case_by_ticket(
+        &self,
+        company_id: &CompanyId,
+        ticket_ref: &TicketRef,
+    ) -> Result<Option<ServiceCase>, StoreError> {
         let items = self
             .query_index(keys::GSI2, keys::ticket_index(company_id, ticket_ref), None)
             .await?;
@@ -96,7 +102,11 @@ impl DynamoStore {
     }
 
     /// The case's exchange-log entries, oldest first, as stored.
-    pub async fn exchange_log(&self, company_id: &str, case_id: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+    pub async fn exchange_log(
+        &self,
+        company_id: &CompanyId,
+        case_id: &CaseId,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
         let items = self
             .query_prefix(keys::exchange_log(company_id, case_id), keys::LOG_PREFIX)
             .await?;
@@ -106,14 +116,14 @@ impl DynamoStore {
 
 #[async_trait]
 impl CustomerStore for DynamoStore {
-    async fn customers_by_phone(&self, company_id: &str, e164: &str) -> Result<Vec<Customer>, StoreError> {
+    async fn customers_by_phone(&self, company_id: &CompanyId, e164: &str) -> Result<Vec<Customer>, StoreError> {
         let items = self
             .query_index(keys::GSI1, keys::customer_phone_index(company_id, e164), None)
             .await?;
         items.into_iter().map(from_item).collect()
     }
 
-    async fn customers_by_email(&self, company_id: &str, email: &str) -> Result<Vec<Customer>, StoreError> {
+    async fn customers_by_email(&self, company_id: &CompanyId, email: &str) -> Result<Vec<Customer>, StoreError> {
         let items = self
             .query_index(
                 keys::GSI2,
@@ -124,18 +134,18 @@ impl CustomerStore for DynamoStore {
         items.into_iter().map(from_item).collect()
     }
 
-    async fn all_customers(&self, company_id: &str) -> Result<Vec<Customer>, StoreError> {
+    async fn all_customers(&self, company_id: &CompanyId) -> Result<Vec<Customer>, StoreError> {
         self.list_customers(company_id).await
     }
 
-    async fn save_customer(&self, company_id: &str, customer: &Customer) -> Result<(), StoreError> {
+    async fn save_customer(&self, company_id: &CompanyId, customer: &Customer) -> Result<(), StoreError> {
         self.put_customer(company_id, customer).await
     }
 }
 
 #[async_trait]
 impl ExchangeLog for DynamoStore {
-    async fn append(&self, company_id: &str, case_id: &str, entry: &ExchangeEntry) -> Result<(), StoreError> {
+    async fn append(&self, company_id: &CompanyId, case_id: &CaseId, entry: &ExchangeEntry) -> Result<(), StoreError> {
         let mut item = to_item(entry)?;
         let sk = format!(
             "{}{}#{}",

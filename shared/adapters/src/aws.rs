@@ -1,12 +1,50 @@
 //! Shared SDK configuration. `AWS_ENDPOINT_URL` (read by the SDK itself) points every client at
 //! the local emulator; nothing here touches the network, so it is safe at cold start.
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use gateway_domain::StoreError;
 
-pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+/// How long one AWS call may take: each attempt, and all attempts with the SDK's retries. Every
+/// function sets these below its own timeout, so a slow service fails a call instead of the
+/// invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SdkTimeouts {
+    pub attempt: Duration,
+    pub operation: Duration,
+}
+
+pub async fn sdk_config(timeouts: SdkTimeouts) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeout_config(timeouts))
+        .load()
+        .await
+}
+
+pub fn timeout_config(timeouts: SdkTimeouts) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(timeouts.attempt.min(Duration::from_secs(2)))
+        .operation_attempt_timeout(timeouts.attempt)
+        .operation_timeout(timeouts.operation)
+        .build()
+}
+
+/// `CONFIG_CACHE_SECONDS`: how long a warm function keeps routes and tenant configuration
+/// (default 60), the same for every function.
+pub fn config_cache_from_env() -> Result<chrono::Duration, ConfigError> {
+    match std::env::var("CONFIG_CACHE_SECONDS") {
+        Ok(v) => v
+            .trim()
+            .parse::<u32>()
+            .map(|s| chrono::Duration::seconds(i64::from(s)))
+            .map_err(|_| ConfigError::Invalid {
+                name: "CONFIG_CACHE_SECONDS".into(),
+                reason: format!("'{v}' is not a number of seconds"),
+            }),
+        Err(_) => Ok(chrono::Duration::seconds(60)),
+    }
 }
 
 /// S3 client; with a custom endpoint (the local emulator) it uses path-style addressing, since
@@ -20,20 +58,13 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
     )
 }
 
-/// Maps any SDK error to a retryable store error that keeps the service's message.
-pub fn unavailable<E>(context: &str, err: aws_sdk_dynamodb::error::SdkError<E>) -> StoreError
+/// Maps any SDK error to a retryable store error; the SDK error stays its source (logged as a
+/// chain at the edge, never shown to callers).
+pub fn unavailable<E>(operation: &str, err: aws_sdk_dynamodb::error::SdkError<E>) -> StoreError
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + Send + Sync + 'static,
 {
-    let detail = match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or_default()
-        ),
-        None => DisplayErrorContext(&err).to_string(),
-    };
-    StoreError::Unavailable(format!("{context}: {detail}"))
+    StoreError::unavailable(operation, err)
 }
 
 /// `GATEWAY_LOCAL_MODE=1`: the functions run against the local emulator (never set in the stack).

@@ -20,7 +20,8 @@
 //! customers by phone; GSI2 finds a case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`)
 //! and customers by e-mail.
 
-use gateway_domain::tenant::RouteKey;
+use gateway_domain::ids::{CallId, CaseId, CompanyId, TicketRef};
+use gateway_domain::tenancy::RouteKey;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -45,7 +46,7 @@ pub const LOG_PREFIX: &str = "LOG#";
 pub const CASE_PREFIX: &str = "CASE#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 
-pub fn company(company_id: &str) -> String {
+pub fn company(company_id: &CompanyId) -> String {
     format!("COMPANY#{company_id}")
 }
 
@@ -72,28 +73,28 @@ pub fn customer(id: &str) -> String {
     format!("{CUSTOMER_PREFIX}{id}")
 }
 
-pub fn customer_phone_index(company_id: &str, e164: &str) -> String {
+pub fn customer_phone_index(company_id: &CompanyId, e164: &str) -> String {
     format!("COMPANY#{company_id}#CUSTOMER#PHONE#{e164}")
 }
 
-pub fn customer_email_index(company_id: &str, email: &str) -> String {
+pub fn customer_email_index(company_id: &CompanyId, email: &str) -> String {
     format!("COMPANY#{company_id}#CUSTOMER#EMAIL#{email}")
 }
 
 /// Partition of a case's exchange log (every delivery attempt and internal step).
-pub fn exchange_log(company_id: &str, case_id: &str) -> String {
+pub fn exchange_log(company_id: &CompanyId, case_id: &CaseId) -> String {
     format!("COMPANY#{company_id}#CASE#{case_id}")
 }
 
-pub fn case_sk(call_id: &str) -> String {
+pub fn case_sk(call_id: &CallId) -> String {
     format!("{CASE_PREFIX}{call_id}")
 }
 
-pub fn cases_index(company_id: &str) -> String {
+pub fn cases_index(company_id: &CompanyId) -> String {
     format!("COMPANY#{company_id}#CASES")
 }
 
-pub fn ticket_index(company_id: &str, ticket_ref: &str) -> String {
+pub fn ticket_index(company_id: &CompanyId, ticket_ref: &TicketRef) -> String {
     format!("COMPANY#{company_id}#TICKET#{ticket_ref}")
 }
 
@@ -102,7 +103,7 @@ pub fn counter_sk(year: i32) -> String {
 }
 
 /// Partition of a call's events; `None` keeps unrouted events apart from every tenant.
-pub fn call(company_id: Option<&str>, call_id: &str) -> String {
+pub fn call(company_id: Option<&CompanyId>, call_id: &CallId) -> String {
     match company_id {
         Some(c) => format!("COMPANY#{c}#CALL#{call_id}"),
         None => format!("UNROUTED#CALL#{call_id}"),

@@ -3,6 +3,7 @@
 
 pub mod admin_store;
 pub mod aws;
+pub mod case_store;
 pub mod dynamo;
 pub mod http;
 pub mod keys;

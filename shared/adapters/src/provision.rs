@@ -56,8 +56,8 @@ pub const ENRICH_VISIBILITY_SECONDS: u32 = 360;
 /// Dead letters are kept for the SQS maximum of 14 days.
 pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
 
-fn err(context: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("{context}: {e}"))
+fn err(context: &str, e: impl Into<gateway_domain::error::BoxError>) -> StoreError {
+    StoreError::unavailable(context, e)
 }
 
 /// Delivery DLQ visibility (the alert function's source): six times its 20 s timeout.
@@ -107,7 +107,7 @@ pub async fn provision(
         )
         .send()
         .await
-        .map_err(|e| err("delivery DLQ redrive", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| err("delivery DLQ redrive", e))?;
     create_bucket(s3, &names.bucket).await?;
     Ok(Provisioned {
         table: names.table.clone(),
@@ -155,10 +155,7 @@ pub async fn create_email_identity(ses: &aws_sdk_sesv2::Client, identity: &str) 
     match ses.create_email_identity().email_identity(identity).send().await {
         Ok(_) => Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
-        Err(e) => Err(err(
-            "create e-mail identity",
-            aws_sdk_sesv2::error::DisplayErrorContext(&e),
-        )),
+        Err(e) => Err(err("create e-mail identity", e)),
     }
 }
 
@@ -181,7 +178,7 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), 
     match req.send().await {
         Ok(_) => Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
-        Err(e) => Err(err("create bucket", aws_sdk_s3::error::DisplayErrorContext(&e))),
+        Err(e) => Err(err("create bucket", e)),
     }
 }
 
@@ -260,10 +257,7 @@ pub async fn create_queue(
     for (k, v) in attributes {
         req = req.attributes(k.clone(), v);
     }
-    let out = req
-        .send()
-        .await
-        .map_err(|e| err("create queue", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    let out = req.send().await.map_err(|e| err("create queue", e))?;
     out.queue_url
         .ok_or_else(|| err("create queue", "no queue URL returned"))
 }
@@ -275,7 +269,7 @@ pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, S
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| err("queue attributes", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| err("queue attributes", e))?;
     out.attributes
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .ok_or_else(|| err("queue attributes", "no ARN returned"))

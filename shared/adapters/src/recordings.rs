@@ -8,16 +8,25 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
-use gateway_domain::ports::{RecordingCopy, RecordingError, RecordingStore};
+use gateway_domain::deadline::Deadline;
+use gateway_domain::enrichment::{RecordingCopy, RecordingError, RecordingStore};
 use gateway_domain::ssrf::{UrlPolicy, check_url};
 
-use crate::http::guarded_client;
+use crate::http::{Budget, ClientBuildError, guarded_client};
+
+/// A recording: connect 10 s, no data for 30 s, the whole copy 240 s (or the deadline).
+pub const RECORDING_BUDGET: Budget = Budget {
+    connect: Duration::from_secs(10),
+    read: Duration::from_secs(30),
+    total: Duration::from_secs(240),
+};
 
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct S3Recordings {
     http: reqwest::Client,
+    total: Duration,
     s3: Client,
     bucket: String,
     policy: UrlPolicy,
@@ -40,34 +49,26 @@ fn download_error(e: reqwest::Error) -> RecordingError {
 }
 
 impl S3Recordings {
-    /// Production timeouts: connect 10 s, no data for 30 s, whole copy 240 s.
-    pub fn new(s3: Client, bucket: impl Into<String>, policy: UrlPolicy) -> Self {
-        Self::with_timeouts(
-            s3,
-            bucket,
-            policy,
-            Duration::from_secs(10),
-            Duration::from_secs(30),
-            Duration::from_secs(240),
-        )
+    /// With `RECORDING_BUDGET`; fails closed.
+    pub fn new(s3: Client, bucket: impl Into<String>, policy: UrlPolicy) -> Result<Self, ClientBuildError> {
+        Self::with_budget(s3, bucket, policy, RECORDING_BUDGET)
     }
 
-    pub fn with_timeouts(
+    pub fn with_budget(
         s3: Client,
         bucket: impl Into<String>,
         policy: UrlPolicy,
-        connect: Duration,
-        read: Duration,
-        total: Duration,
-    ) -> Self {
-        let http = guarded_client(&policy, connect, read, total);
-        Self {
+        budget: Budget,
+    ) -> Result<Self, ClientBuildError> {
+        let http = guarded_client(&policy, budget)?;
+        Ok(Self {
             http,
+            total: budget.total,
             s3,
             bucket: bucket.into(),
             policy,
             part_size: PART_SIZE,
-        }
+        })
     }
 
     async fn existing_size(&self, key: &str) -> Result<Option<u64>, RecordingError> {
@@ -211,7 +212,7 @@ impl S3Recordings {
 
 #[async_trait]
 impl RecordingStore for S3Recordings {
-    async fn copy(&self, url: &str, key: &str) -> Result<RecordingCopy, RecordingError> {
+    async fn copy(&self, url: &str, key: &str, deadline: Deadline) -> Result<RecordingCopy, RecordingError> {
         check_url(url, &self.policy).map_err(|e| failed("recording URL refused", e))?;
         if let Some(bytes) = self.existing_size(key).await? {
             return Ok(RecordingCopy {
@@ -219,7 +220,15 @@ impl RecordingStore for S3Recordings {
                 already_present: true,
             });
         }
-        let response = self.http.get(url).send().await.map_err(download_error)?;
+        // The download (and so the upload it feeds) ends by the deadline; a cut-off copy aborts
+        // its multipart upload like any other failed one.
+        let response = self
+            .http
+            .get(url)
+            .timeout(deadline.cap(self.total))
+            .send()
+            .await
+            .map_err(download_error)?;
         let status = response.status();
         if !status.is_success() {
             return Err(failed("download", format!("HTTP {status}")));

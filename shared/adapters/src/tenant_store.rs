@@ -3,9 +3,10 @@
 
 use async_trait::async_trait;
 use gateway_domain::StoreError;
-use gateway_domain::plan::{Change, ChangeKind, ItemRef};
-use gateway_domain::ports::ConfigStore;
-use gateway_domain::tenant::{CompanyConfig, RouteKey, Routes, Tenant, TenantSpec};
+use gateway_domain::ids::CompanyId;
+use gateway_domain::tenancy::plan::{Change, ChangeKind, ItemRef};
+
+use gateway_domain::tenancy::{CompanyConfig, ConfigStore, RouteKey, Routes, Tenant, TenantSpec};
 
 use crate::aws::unavailable;
 use crate::dynamo::{DynamoStore, Item, from_config_item, s, to_item};
@@ -13,7 +14,7 @@ use crate::keys;
 
 impl DynamoStore {
     /// The stored tenant document of a company (`None` if the company has no configuration).
-    pub async fn load_spec(&self, company_id: &str) -> Result<Option<TenantSpec>, StoreError> {
+    pub async fn load_spec(&self, company_id: &CompanyId) -> Result<Option<TenantSpec>, StoreError> {
         let items = self
             .query_prefix(keys::company(company_id), keys::CONFIG_PREFIX)
             .await?;
@@ -52,7 +53,7 @@ impl DynamoStore {
     /// the operator CLI validates first).
     pub async fn apply_spec(&self, desired: &TenantSpec) -> Result<Vec<Change>, StoreError> {
         let current = self.load_spec(&desired.company.company_id).await?;
-        let changes = gateway_domain::plan::plan(current.as_ref(), desired);
+        let changes = gateway_domain::tenancy::plan::plan(current.as_ref(), desired);
         self.apply_changes(desired, &changes).await?;
         Ok(changes)
     }
@@ -60,7 +61,7 @@ impl DynamoStore {
     /// Writes the changes of a plan for `desired`. Route writes are conditional, so a route
     /// taken by another company in the meantime is refused rather than stolen.
     pub async fn apply_changes(&self, desired: &TenantSpec, changes: &[Change]) -> Result<(), StoreError> {
-        let company_id = desired.company.company_id.as_str();
+        let company_id = &desired.company.company_id;
         let pk = keys::company(company_id);
         for change in changes {
             let remove = change.kind == ChangeKind::Remove;
@@ -115,16 +116,16 @@ impl DynamoStore {
         Ok(())
     }
 
-    async fn claim_route(&self, company_id: &str, route: &RouteKey) -> Result<(), StoreError> {
+    async fn claim_route(&self, company_id: &CompanyId, route: &RouteKey) -> Result<(), StoreError> {
         let mut item = Self::key(keys::route(route), keys::ROUTE_SK.into());
-        item.insert("company_id".into(), s(company_id));
+        item.insert("company_id".into(), s(company_id.as_str()));
         let res = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK) OR company_id = :c")
-            .expression_attribute_values(":c", s(company_id))
+            .expression_attribute_values(":c", s(company_id.as_str()))
             .send()
             .await;
         match res {
@@ -141,18 +142,18 @@ impl DynamoStore {
             Err(e) => return Err(unavailable("put route", e)),
         }
         let mut mirror = Self::key(keys::company(company_id), keys::route_mirror(route));
-        mirror.insert("company_id".into(), s(company_id));
+        mirror.insert("company_id".into(), s(company_id.as_str()));
         self.put(mirror).await
     }
 
-    async fn remove_route(&self, company_id: &str, route: &RouteKey) -> Result<(), StoreError> {
+    async fn remove_route(&self, company_id: &CompanyId, route: &RouteKey) -> Result<(), StoreError> {
         let res = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(keys::route(route), keys::ROUTE_SK.into())))
             .condition_expression("attribute_not_exists(PK) OR company_id = :c")
-            .expression_attribute_values(":c", s(company_id))
+            .expression_attribute_values(":c", s(company_id.as_str()))
             .send()
             .await;
         match res {
@@ -170,7 +171,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl ConfigStore for DynamoStore {
-    async fn company_for(&self, route: &RouteKey) -> Result<Option<String>, StoreError> {
+    async fn company_for(&self, route: &RouteKey) -> Result<Option<CompanyId>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -179,12 +180,20 @@ impl ConfigStore for DynamoStore {
             .send()
             .await
             .map_err(|e| unavailable("get route", e))?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("company_id").and_then(|v| v.as_s().ok().cloned())))
+        Ok(out.item.and_then(|i| {
+            i.get("company_id")
+                .and_then(|v| v.as_s().ok().map(|c| CompanyId::new(c.as_str())))
+        }))
     }
 
-    async fn tenant(&self, company_id: &str) -> Result<Option<Tenant>, StoreError> {
-        Ok(self.load_spec(company_id).await?.map(|spec| spec.tenant()))
+    async fn tenant(&self, company_id: &CompanyId) -> Result<Option<Tenant>, StoreError> {
+        // The document was validated when it was applied; one that still fails to parse is corrupt.
+        self.load_spec(company_id)
+            .await?
+            .map(|spec| {
+                spec.tenant()
+                    .map_err(|e| StoreError::Corrupt(format!("tenant {company_id}: {e}")))
+            })
+            .transpose()
     }
 }

@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::StoreError;
+use crate::ids::{CallId, CaseId, CompanyId, TicketRef};
+
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? } default $default:ident) => {
         $(#[$meta])*
@@ -144,7 +147,7 @@ impl Caller {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CallLink {
-    pub call_id: String,
+    pub call_id: CallId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -275,13 +278,13 @@ pub struct Utterance {
 /// A service case. Stored once per call (the call id is part of its key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceCase {
-    pub company_id: String,
+    pub company_id: CompanyId,
     /// Internal id (ULID), never shown to partners.
-    pub case_id: String,
-    pub call_id: String,
+    pub case_id: CaseId,
+    pub call_id: CallId,
     /// `TKT-YYYY-NNNNN`; set once the case has been handed to enrichment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket_ref: Option<String>,
+    pub ticket_ref: Option<TicketRef>,
     pub case_type: CaseType,
     pub priority: Priority,
     pub urgency: Priority,
@@ -354,20 +357,15 @@ impl ServiceCase {
     }
 }
 
-/// Formats the display reference, `TKT-2026-00042` (more digits once past 99999).
-pub fn format_ticket_ref(year: i32, number: u64) -> String {
-    format!("TKT-{year}-{number:05}")
+/// Reads one case (every context that acts on a stored case starts here).
+#[async_trait::async_trait]
+pub trait CaseReader: Send + Sync {
+    async fn get_case(&self, company_id: &CompanyId, call_id: &CallId) -> Result<Option<ServiceCase>, StoreError>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ticket_reference_format() {
-        assert_eq!(format_ticket_ref(2026, 42), "TKT-2026-00042");
-        assert_eq!(format_ticket_ref(2026, 123456), "TKT-2026-123456");
-    }
 
     #[test]
     fn enums_serialise_as_the_original_values() {

@@ -1,54 +1,68 @@
-//! Domain errors. Each variant says whether a retry can help, so the edges can map them to a
-//! status code (HTTP) or a batch item failure (SQS).
+//! The error every port shares. It keeps its source (the SDK's error, the I/O error) so the
+//! edges can log the whole chain while answering callers with an opaque message.
+
+use std::error::Error as StdError;
 
 use thiserror::Error;
 
-/// A port (store, queue) failed. `Retryable` means the same request may succeed later.
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// A port (store, queue) failed.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
+    /// The backend could not be reached or refused for now; the same request may succeed later.
+    #[error("{operation} failed: storage unavailable")]
+    Unavailable {
+        operation: String,
+        #[source]
+        source: BoxError,
+    },
+    /// What is stored (or about to be) cannot be read or written as it is; retrying cannot help.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
 }
 
-/// Why a Retell request could not be taken in.
-#[derive(Debug, Error)]
-pub enum IngestError {
-    /// Missing, malformed, wrong or stale `X-Retell-Signature`.
-    #[error("invalid Retell signature: {0}")]
-    Unauthorized(&'static str),
-    #[error("request body is {size} bytes; the limit is {limit}")]
-    PayloadTooLarge { size: usize, limit: usize },
-    /// The body is not what Retell sends; `field` names the offending field.
-    #[error("{message}")]
-    BadRequest { field: String, message: String },
-    /// A custom function this gateway does not implement.
-    #[error("unknown function '{0}'")]
-    UnknownFunction(String),
-    /// Another request for the same call is finishing the case right now.
-    #[error("case for call '{0}' is being captured by another request; retry shortly")]
-    InProgress(String),
-    /// The enrich queue refused the message; the case is stored and a retry will re-enqueue it.
-    #[error("could not enqueue case for enrichment: {0}")]
-    Enqueue(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl IngestError {
-    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
-        IngestError::BadRequest {
-            field: field.into(),
-            message: message.into(),
+impl StoreError {
+    pub fn unavailable(operation: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StoreError::Unavailable {
+            operation: operation.into(),
+            source: source.into(),
         }
     }
 
-    /// Whether Retell should retry (the edge answers 5xx only then).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            IngestError::InProgress(_) | IngestError::Enqueue(_) | IngestError::Store(StoreError::Unavailable(_))
-        )
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}
+
+/// An error and all its sources, `outer: inner: innermost`, for logs (never for callers).
+pub fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_names_every_source() {
+        let io = std::io::Error::other("connection reset by peer");
+        let err = StoreError::unavailable("put item", io);
+        assert_eq!(err.to_string(), "put item failed: storage unavailable");
+        assert_eq!(
+            chain(&err),
+            "put item failed: storage unavailable: connection reset by peer"
+        );
+        assert!(err.is_retryable());
     }
 }

@@ -1,7 +1,24 @@
 //! Exchange-log entries: one per delivery attempt or internal step, redacted before storage.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::ids::{CaseId, CompanyId};
+
+/// The audit log of every delivery attempt and internal step of a case.
+#[async_trait]
+pub trait ExchangeLog: Send + Sync {
+    async fn append(&self, company_id: &CompanyId, case_id: &CaseId, entry: &ExchangeEntry) -> Result<(), StoreError>;
+}
+
+/// Writes an entry; a failing audit write is logged and never fails the step it records.
+pub async fn log_entry(log: &dyn ExchangeLog, company_id: &CompanyId, case_id: &CaseId, entry: ExchangeEntry) {
+    if let Err(err) = log.append(company_id, case_id, &entry).await {
+        tracing::warn!(error = %crate::error::chain(&err), operation = %entry.operation, "could not write exchange log entry");
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

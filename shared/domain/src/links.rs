@@ -3,12 +3,13 @@
 //! temporary credentials (hours at most), so e-mails and webhooks carry these instead; the
 //! gateway checks them and redirects to a presigned URL valid for a minute, or shows the case.
 
+use crate::ids::{CallId, CompanyId};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::case::ServiceCase;
-use crate::tenant::Tenant;
+use crate::tenancy::tenant::Tenant;
 
 /// Where links point (the HTTP API's public base URL) and the key that signs them.
 #[derive(Clone, Debug)]
@@ -52,7 +53,7 @@ pub fn recording_path(object_key: &str) -> String {
 }
 
 /// The path of a case's read-only page: `/cases/<company>/<call id>`.
-pub fn case_path(company_id: &str, call_id: &str) -> String {
+pub fn case_path(company_id: &CompanyId, call_id: &CallId) -> String {
     format!("/cases/{company_id}/{call_id}")
 }
 

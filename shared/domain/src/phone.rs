@@ -1,11 +1,13 @@
 //! Phone numbers: E.164 normalisation with a company's default region, and caller ids that
 //! must never be matched (anonymous, withheld).
 
-use phonenumber::{Mode, country};
+use phonenumber::Mode;
+
+use crate::locale::Region;
 
 /// Normalises a number to E.164 (`+4951187654321`). National numbers use `default_region`.
 /// Returns `None` for anything that is not a valid number.
-pub fn to_e164(raw: &str, default_region: &str) -> Option<String> {
+pub fn to_e164(raw: &str, default_region: Region) -> Option<String> {
     let trimmed = raw.trim();
     if trimmed.is_empty() || is_withheld(trimmed) {
         return None;
@@ -15,8 +17,7 @@ pub fn to_e164(raw: &str, default_region: &str) -> Option<String> {
         Some(rest) => format!("+{rest}"),
         None => trimmed.to_string(),
     };
-    let region: Option<country::Id> = default_region.to_ascii_uppercase().parse().ok();
-    let parsed = phonenumber::parse(region, &candidate).ok()?;
+    let parsed = phonenumber::parse(Some(default_region.id()), &candidate).ok()?;
     phonenumber::is_valid(&parsed).then(|| parsed.format().mode(Mode::E164).to_string())
 }
 
@@ -44,20 +45,24 @@ pub fn is_withheld(raw: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn de() -> Region {
+        "DE".parse().unwrap()
+    }
+
     #[test]
     fn normalises_german_numbers() {
-        assert_eq!(to_e164("0511 87654321", "DE").as_deref(), Some("+4951187654321"));
-        assert_eq!(to_e164("+49 511 87654321", "DE").as_deref(), Some("+4951187654321"));
-        assert_eq!(to_e164("0049 511 87654321", "DE").as_deref(), Some("+4951187654321"));
-        assert_eq!(to_e164("(0511) 876-543-21", "de").as_deref(), Some("+4951187654321"));
+        assert_eq!(to_e164("0511 87654321", de()).as_deref(), Some("+4951187654321"));
+        assert_eq!(to_e164("+49 511 87654321", de()).as_deref(), Some("+4951187654321"));
+        assert_eq!(to_e164("0049 511 87654321", de()).as_deref(), Some("+4951187654321"));
+        assert_eq!(to_e164("(0511) 876-543-21", de()).as_deref(), Some("+4951187654321"));
     }
 
     #[test]
     fn rejects_withheld_and_garbage() {
-        assert_eq!(to_e164("anonymous", "DE"), None);
-        assert_eq!(to_e164("", "DE"), None);
-        assert_eq!(to_e164("keine ahnung", "DE"), None);
-        assert_eq!(to_e164("123", "DE"), None);
+        assert_eq!(to_e164("anonymous", de()), None);
+        assert_eq!(to_e164("", de()), None);
+        assert_eq!(to_e164("keine ahnung", de()), None);
+        assert_eq!(to_e164("123", de()), None);
         assert!(is_withheld("Unbekannt"));
         assert!(!is_withheld("+4951187654321"));
     }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use gateway_domain::case::{Channel, OutputStatus};
-use gateway_domain::ports::CaseStore;
+use gateway_e2e::prelude::*;
 use gateway_e2e::*;
 use lambda_http::http::StatusCode;
 use serde_json::json;
@@ -53,7 +53,12 @@ async fn a_dead_letter_alerts_once_and_a_redelivery_completes_the_case() {
     );
 
     assert_eq!(s.run_alert_once(2).await, (1, 0));
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(case.output_status, OutputStatus::Failed);
     assert!(case.output_error.as_deref().unwrap().contains("ticket system down"));
     assert!(
@@ -93,9 +98,9 @@ async fn a_dead_letter_alerts_once_and_a_redelivery_completes_the_case() {
         .uri(link.trim_start_matches("http://127.0.0.1:3000"))
         .body(lambda_http::Body::Empty)
         .unwrap();
-    let resp = ingest::handle(&s.app, page).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(String::from_utf8_lossy(resp.body()).contains(&ticket));
+    let (status, _, body) = s.send_raw(page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&body).contains(ticket.as_str()));
 
     // The same dead letter once more: no second alert.
     let again = json!({"company_id": COMPANY, "call_id": CALL_ID, "case_id": case.case_id}).to_string();
@@ -117,9 +122,17 @@ async fn a_dead_letter_alerts_once_and_a_redelivery_completes_the_case() {
         queue: gateway_adapters::SqsQueue::new(s.sqs.clone(), &s.resources.delivery_queue_url),
         operator: "Petra Leitstand".into(),
     };
-    redelivery.case(COMPANY, &ticket, &[]).await.unwrap();
+    redelivery
+        .case(&company_id(COMPANY), &TicketRef::new(ticket.as_str()), &[])
+        .await
+        .unwrap();
     assert_eq!(s.run_deliver_once(5).await, (1, 0));
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(case.output_status, OutputStatus::Sent);
     assert_eq!(case.external_reference.as_deref(), Some("EXT-77"));
     let desk = s
@@ -129,7 +142,7 @@ async fn a_dead_letter_alerts_once_and_a_redelivery_completes_the_case() {
         .filter(|m| m.to_string().contains(&format!("desk+{}@", s.prefix)))
         .count();
     assert_eq!(desk, 1, "the hybrid case's e-mail was not sent a second time");
-    let log = s.store.exchange_log(COMPANY, &case.case_id).await.unwrap();
+    let log = s.store.exchange_log(&company_id(COMPANY), &case.case_id).await.unwrap();
     let manual = log
         .iter()
         .find(|e| e["operation"] == "manual-redelivery")
@@ -137,5 +150,11 @@ async fn a_dead_letter_alerts_once_and_a_redelivery_completes_the_case() {
     assert!(manual["detail"].as_str().unwrap().contains("Petra Leitstand"));
 
     // Bulk: nothing failed any more.
-    assert!(redelivery.failed(COMPANY, None, &[]).await.unwrap().is_empty());
+    assert!(
+        redelivery
+            .failed(&company_id(COMPANY), None, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use gateway_domain::case::{CaptureSource, Priority};
-use gateway_domain::ports::CaseStore;
-use gateway_domain::tenant::{CompanyConfig, GatewayMode, Routes, TenantSpec};
+use gateway_domain::tenancy::{CompanyConfig, GatewayMode, Routes, TenantSpec};
+use gateway_e2e::prelude::*;
 use gateway_e2e::*;
 use lambda_http::http::StatusCode;
 use serde_json::json;
@@ -19,7 +19,12 @@ async fn a_signed_german_call_analyzed_becomes_a_case_and_one_delayed_enrich_mes
     let ticket = body["ticket_id"].as_str().unwrap().to_string();
     assert!(ticket.starts_with("TKT-") && ticket.ends_with("-00001"), "{ticket}");
 
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().expect("case stored");
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .expect("case stored");
     assert_eq!(case.ticket_ref.as_deref(), Some(ticket.as_str()));
     assert_eq!(case.category.as_deref(), Some("print"));
     assert_eq!(case.priority, Priority::High);
@@ -37,7 +42,11 @@ async fn a_signed_german_call_analyzed_becomes_a_case_and_one_delayed_enrich_mes
     let (visible, delayed, _) = s.queue_counts().await;
     assert_eq!((visible, delayed), (0, 1));
 
-    let events = s.store.list_events(Some(COMPANY), CALL_ID).await.unwrap();
+    let events = s
+        .store
+        .call_events(Some(&company_id(COMPANY)), &call_id(CALL_ID))
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event, "call_analyzed");
     assert!(
@@ -53,7 +62,12 @@ async fn the_enrich_message_arrives_after_the_company_delay() {
     let s = stack_with(&[tenant]).await;
     let (status, _) = s.post("/webhooks/retell", ANALYZED).await;
     assert_eq!(status, StatusCode::OK);
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     let mut messages = Vec::new();
     for _ in 0..5 {
         messages.extend(s.receive_enrich(2).await);
@@ -87,7 +101,7 @@ async fn twenty_concurrent_identical_deliveries_make_one_case_and_one_enqueue() 
         "{statuses:?}"
     );
     assert!(statuses.contains(&StatusCode::OK));
-    assert_eq!(s.store.list_cases(COMPANY).await.unwrap().len(), 1);
+    assert_eq!(s.store.list_cases(&company_id(COMPANY)).await.unwrap().len(), 1);
     let (visible, delayed, in_flight) = s.queue_counts().await;
     assert_eq!(
         visible + delayed + in_flight,
@@ -118,7 +132,7 @@ async fn finalize_ticket_then_call_analyzed_is_one_case_holding_both() {
         (Some("completed"), Some(ticket.as_str()))
     );
 
-    let cases = s.store.list_cases(COMPANY).await.unwrap();
+    let cases = s.store.list_cases(&company_id(COMPANY)).await.unwrap();
     assert_eq!(cases.len(), 1);
     let case = &cases[0];
     assert_eq!(
@@ -133,7 +147,7 @@ async fn finalize_ticket_then_call_analyzed_is_one_case_holding_both() {
     assert_eq!(visible + delayed + in_flight, 1);
     let kinds: Vec<String> = s
         .store
-        .list_events(Some(COMPANY), CALL_ID)
+        .call_events(Some(&company_id(COMPANY)), &call_id(CALL_ID))
         .await
         .unwrap()
         .into_iter()
@@ -151,18 +165,25 @@ async fn a_failed_enqueue_answers_503_and_the_retry_enqueues_without_a_second_ca
     // The same table with a queue that does not exist: SendMessage fails.
     let mut broken = gateway_local::ingest_config(&s.resources, API_KEY);
     broken.enrich_queue_url = format!("{}-missing", s.resources.enrich_queue_url);
-    let broken_app = ingest::App::new(&broken, &s.sdk);
-    let resp = ingest::handle(&broken_app, request("/webhooks/retell", ANALYZED, Some(sign(ANALYZED))))
-        .await
-        .unwrap();
+    let broken_router = ingest::App::new(&broken, &s.sdk).into_router();
+    let resp = tower::ServiceExt::oneshot(
+        broken_router,
+        request("/webhooks/retell", ANALYZED, Some(sign(ANALYZED))),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(s.store.list_cases(COMPANY).await.unwrap().len(), 1, "the case is kept");
+    assert_eq!(
+        s.store.list_cases(&company_id(COMPANY)).await.unwrap().len(),
+        1,
+        "the case is kept"
+    );
     assert_eq!(s.queue_counts().await, (0, 0, 0));
 
     let (status, body) = s.post("/webhooks/retell", ANALYZED).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["ticket_id"].is_string());
-    assert_eq!(s.store.list_cases(COMPANY).await.unwrap().len(), 1);
+    assert_eq!(s.store.list_cases(&company_id(COMPANY)).await.unwrap().len(), 1);
     let (_, delayed, _) = s.queue_counts().await;
     assert_eq!(delayed, 1);
 }
@@ -183,7 +204,11 @@ async fn every_lifecycle_event_and_unrouted_calls_are_recorded() {
             "{body}"
         );
     }
-    let events = s.store.list_events(Some(COMPANY), CALL_ID).await.unwrap();
+    let events = s
+        .store
+        .call_events(Some(&company_id(COMPANY)), &call_id(CALL_ID))
+        .await
+        .unwrap();
     assert_eq!(events.len(), 4);
     let ended = events.iter().find(|e| e.event == "call_ended").unwrap();
     assert_eq!(ended.disconnection_reason.as_deref(), Some("user_hangup"));
@@ -194,10 +219,16 @@ async fn every_lifecycle_event_and_unrouted_calls_are_recorded() {
     });
     let (status, body) = s.post("/webhooks/retell", &stray).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("unrouted")));
-    let unrouted = s.store.list_events(None, CALL_ID).await.unwrap();
+    let unrouted = s.store.call_events(None, &call_id(CALL_ID)).await.unwrap();
     assert_eq!(unrouted.len(), 1);
     assert_eq!(unrouted[0].raw_body.as_deref(), Some(stray.as_str()));
-    assert!(s.store.get_case(COMPANY, CALL_ID).await.unwrap().is_none());
+    assert!(
+        s.store
+            .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -243,11 +274,23 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
         include_str!("../../../events/retell/call_ended.json"),
     )
     .await;
-    assert!(s.store.list_cases("kanzlei-berg").await.unwrap().is_empty());
-    assert!(s.store.get_case("kanzlei-berg", CALL_ID).await.unwrap().is_none());
     assert!(
         s.store
-            .list_events(Some("kanzlei-berg"), CALL_ID)
+            .list_cases(&company_id("kanzlei-berg"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.store
+            .get_case(&company_id("kanzlei-berg"), &call_id(CALL_ID))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.store
+            .call_events(Some(&company_id("kanzlei-berg")), &call_id(CALL_ID))
             .await
             .unwrap()
             .is_empty()
@@ -261,9 +304,9 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
         body["ticket_id"].as_str().unwrap().ends_with("-00001"),
         "own counter: {body}"
     );
-    let berg_cases = s.store.list_cases("kanzlei-berg").await.unwrap();
+    let berg_cases = s.store.list_cases(&company_id("kanzlei-berg")).await.unwrap();
     assert_eq!(berg_cases.len(), 1);
-    assert_eq!(s.store.list_cases(COMPANY).await.unwrap().len(), 1);
+    assert_eq!(s.store.list_cases(&company_id(COMPANY)).await.unwrap().len(), 1);
     // A route already owned by one company cannot be taken by another.
     let mut thief = berg;
     thief.routes.agents.push("agent_9f3a1c7e52b84d06a1e3c8f27b".into());

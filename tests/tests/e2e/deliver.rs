@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use gateway_domain::case::{Channel, OutputStatus};
-use gateway_domain::ports::CaseStore;
-use gateway_domain::tenant::TenantSpec;
+use gateway_domain::tenancy::TenantSpec;
+use gateway_e2e::prelude::*;
 use gateway_e2e::*;
 use lambda_http::http::StatusCode;
 use serde_json::{Value, json};
@@ -50,7 +50,12 @@ async fn a_case_is_delivered_by_webhook_and_email_with_a_verifiable_signature() 
     let ticket = capture_and_enrich(&s).await;
     assert_eq!(s.run_deliver_once(5).await, (1, 0));
 
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(case.output_status, OutputStatus::Sent);
     assert_eq!(case.external_reference.as_deref(), Some("31042"));
     assert!(case.delivery.sent(Channel::Email) && case.delivery.sent(Channel::Webhook));
@@ -68,7 +73,7 @@ async fn a_case_is_delivered_by_webhook_and_email_with_a_verifiable_signature() 
         .unwrap()
         .verify(&hook.body, &hook.headers)
         .expect("signature verifies");
-    let legacy = gateway_domain::webhook::legacy_signature(SECRET, &hook.body);
+    let legacy = gateway_domain::delivery::webhook::legacy_signature(SECRET, &hook.body);
     assert_eq!(hook.headers["x-signature"], legacy.as_str());
     assert_eq!(hook.headers["idempotency-key"], hook.headers["webhook-id"]);
     assert_eq!(hook.headers["authorization"], "Token token=demo-zammad-token");
@@ -113,12 +118,22 @@ async fn hybrid_with_a_recovering_webhook_sends_the_email_exactly_once() {
     ]);
     capture_and_enrich(&s).await;
     assert_eq!(s.run_deliver_once(5).await, (1, 1), "503: retried");
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(case.output_status, OutputStatus::Pending);
     assert!(case.delivery.sent(Channel::Email));
     assert_eq!(s.run_deliver_once(5).await, (1, 1), "200 with an error body: retried");
     assert_eq!(s.run_deliver_once(5).await, (1, 0), "recovered");
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (case.output_status, case.external_reference.as_deref()),
         (OutputStatus::Sent, Some("EXT-9"))
@@ -135,7 +150,7 @@ async fn hybrid_with_a_recovering_webhook_sends_the_email_exactly_once() {
 async fn backoff_is_observed_through_sqs_and_the_third_failure_ends_in_the_dlq() {
     let s = stack_with(&[]).await;
     let mut spec = tenant_for(&s, "generic-rest");
-    spec.outputs[0].kind = gateway_domain::output::OutputType::Webhook;
+    spec.outputs[0].kind = gateway_domain::tenancy::output::OutputType::Webhook;
     spec.outputs[0].email = None;
     s.store.apply_spec(&spec).await.unwrap();
     s.sink.script(&[(500, r#"{"error": "boom"}"#)]);
@@ -159,7 +174,12 @@ async fn backoff_is_observed_through_sqs_and_the_third_failure_ends_in_the_dlq()
         assert_eq!(s.run_deliver_once(2).await.0, 0, "no fourth attempt");
     }
     assert_eq!(s.sink.received().len(), 3);
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         case.output_status,
         OutputStatus::Pending,
@@ -172,7 +192,7 @@ async fn backoff_is_observed_through_sqs_and_the_third_failure_ends_in_the_dlq()
 async fn permanent_failures_skip_the_retries() {
     let s = stack_with(&[]).await;
     let mut spec = tenant_for(&s, "generic-rest");
-    spec.outputs[0].kind = gateway_domain::output::OutputType::Webhook;
+    spec.outputs[0].kind = gateway_domain::tenancy::output::OutputType::Webhook;
     spec.outputs[0].email = None;
     // Written without validation, as an operator could not: a private address.
     spec.outputs[0].webhook.as_mut().unwrap().url = "https://10.1.2.3/hook".into();
@@ -195,8 +215,13 @@ async fn the_stored_exchange_log_never_contains_the_secret() {
     s.run_deliver_once(5).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     s.run_deliver_once(5).await;
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
-    let log = s.store.exchange_log(COMPANY, &case.case_id).await.unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
+    let log = s.store.exchange_log(&company_id(COMPANY), &case.case_id).await.unwrap();
     assert!(
         log.iter().filter(|e| e["operation"] == "webhook").count() >= 2,
         "{log:?}"
@@ -209,7 +234,7 @@ async fn the_stored_exchange_log_never_contains_the_secret() {
         "echoed-secret-token",
         "bm9yZGl0LWRlbW8td2ViaG9vay1zZWNyZXQtMzJieXQ",
         "v1,",
-        &gateway_domain::webhook::legacy_signature(SECRET, b"x")[..8],
+        &gateway_domain::delivery::webhook::legacy_signature(SECRET, b"x")[..8],
     ] {
         let in_log = serde_json::to_string(&log).unwrap().contains(needle);
         assert!(!in_log, "{needle} leaked into the exchange log");
@@ -252,18 +277,20 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
             .body(lambda_http::Body::Empty)
             .unwrap()
     };
-    let resp = ingest::handle(&s.app, get(path_and_query.to_string())).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::FOUND);
-    let presigned = resp.headers()["location"].to_str().unwrap().to_string();
+    let (status, headers, _) = s.send_raw(get(path_and_query.to_string())).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let presigned = headers["location"].to_str().unwrap().to_string();
     assert!(presigned.contains("X-Amz-Expires=60"), "{presigned}");
     let bytes = reqwest::get(&presigned).await.unwrap().bytes().await.unwrap();
     assert_eq!(bytes.len(), 2048, "the stored recording");
     let tampered = path_and_query.replace("sig=", "sig=00");
-    assert_eq!(
-        ingest::handle(&s.app, get(tampered)).await.unwrap().status(),
-        StatusCode::FORBIDDEN
-    );
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    assert_eq!(s.send_raw(get(tampered)).await.0, StatusCode::FORBIDDEN);
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     let path = gateway_domain::links::recording_path(case.enrichment.audio_object_key.as_deref().unwrap());
     let old = gateway_domain::links::sign(
         "",
@@ -271,20 +298,24 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
         &path,
         chrono::Utc::now() - chrono::Duration::minutes(1),
     );
-    assert_eq!(
-        ingest::handle(&s.app, get(old)).await.unwrap().status(),
-        StatusCode::GONE
-    );
+    assert_eq!(s.send_raw(get(old)).await.0, StatusCode::GONE);
 
     // The case link (opted into) opens a read-only page of the case, with a fresh recording link
     // of its own and the transcript, which every channel of this output carries.
     let case_link = payload["links"]["case_url"].as_str().expect("case link in the payload");
     let case_path_and_query = case_link.trim_start_matches("http://127.0.0.1:3000").to_string();
-    let resp = ingest::handle(&s.app, get(case_path_and_query.clone())).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
-    assert_eq!(resp.headers()["cache-control"], "no-store");
-    let html = String::from_utf8(resp.body().to_vec()).unwrap();
+    let (status, headers, body) = s.send_raw(get(case_path_and_query.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let html = String::from_utf8(body).unwrap();
     assert!(html.contains(case.ticket_ref.as_deref().unwrap()), "{html}");
     assert!(html.contains("Gesprächsverlauf"));
     let page_audio = html
@@ -297,7 +328,7 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
         .replace("&amp;", "&")
         .replace("&#x2F;", "/");
     assert_eq!(
-        ingest::handle(&s.app, get(page_audio)).await.unwrap().status(),
+        s.send_raw(get(page_audio)).await.0,
         StatusCode::FOUND,
         "the page's recording link is redeemable"
     );
@@ -305,19 +336,13 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
     let foreign = case_path_and_query.replacen(COMPANY, "kanzlei-berg", 1);
     let forged = case_path_and_query.replace("sig=", "sig=00");
     for bad in [foreign, forged] {
-        assert_eq!(
-            ingest::handle(&s.app, get(bad)).await.unwrap().status(),
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(s.send_raw(get(bad)).await.0, StatusCode::FORBIDDEN);
     }
     let expired = gateway_domain::links::sign(
         "",
         gateway_local::LINK_SIGNING_KEY,
-        &gateway_domain::links::case_path(COMPANY, CALL_ID),
+        &gateway_domain::links::case_path(&company_id(COMPANY), &call_id(CALL_ID)),
         chrono::Utc::now() - chrono::Duration::minutes(1),
     );
-    assert_eq!(
-        ingest::handle(&s.app, get(expired)).await.unwrap().status(),
-        StatusCode::GONE
-    );
+    assert_eq!(s.send_raw(get(expired)).await.0, StatusCode::GONE);
 }

@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use gateway_adapters::S3Recordings;
+use gateway_adapters::http::Budget;
 use gateway_domain::case::{CustomerMatch, EnrichmentStatus, MatchKind};
-use gateway_domain::customer::Customer;
-use gateway_domain::ports::{CaseStore, RecordingError, RecordingStore};
+use gateway_domain::deadline::Deadline;
+use gateway_domain::enrichment::customer::Customer;
 use gateway_domain::ssrf::UrlPolicy;
+use gateway_e2e::prelude::*;
 use gateway_e2e::*;
 use gateway_local::recording_server::expected_sha256;
 use lambda_http::http::StatusCode;
@@ -32,14 +34,17 @@ async fn stored_sha256(s: &Stack, key: &str) -> (u64, String) {
 }
 
 fn recordings(s: &Stack, read_timeout: Duration) -> S3Recordings {
-    S3Recordings::with_timeouts(
+    S3Recordings::with_budget(
         s.s3.clone(),
         &s.resources.bucket,
         UrlPolicy::local(vec![s.recording_host.clone()]),
-        Duration::from_secs(2),
-        read_timeout,
-        Duration::from_secs(60),
+        Budget {
+            connect: Duration::from_secs(2),
+            read: read_timeout,
+            total: Duration::from_secs(60),
+        },
     )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -49,7 +54,7 @@ async fn recordings_of_0_b_1_kb_and_50_mb_arrive_byte_identical() {
     for size in [0u64, 1024, 50 * 1024 * 1024] {
         let key = format!("{COMPANY}/case-{size}/recording.wav");
         let copy = copier
-            .copy(&s.recording_url(&format!("/rec/{size}.wav")), &key)
+            .copy(&s.recording_url(&format!("/rec/{size}.wav")), &key, Deadline::none())
             .await
             .unwrap();
         assert_eq!((copy.bytes, copy.already_present), (size, false));
@@ -59,7 +64,7 @@ async fn recordings_of_0_b_1_kb_and_50_mb_arrive_byte_identical() {
             "{size} bytes"
         );
         let again = copier
-            .copy(&s.recording_url(&format!("/rec/{size}.wav")), &key)
+            .copy(&s.recording_url(&format!("/rec/{size}.wav")), &key, Deadline::none())
             .await
             .unwrap();
         assert!(again.already_present, "an object already stored is not copied again");
@@ -70,25 +75,37 @@ async fn recordings_of_0_b_1_kb_and_50_mb_arrive_byte_identical() {
 async fn download_errors_timeouts_and_refused_urls() {
     let s = stack().await;
     let copier = recordings(&s, Duration::from_millis(500));
-    let err = copier.copy(&s.recording_url("/status/503"), "k/1").await.unwrap_err();
+    let err = copier
+        .copy(&s.recording_url("/status/503"), "k/1", Deadline::none())
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, RecordingError::Failed(m) if m.contains("HTTP 503")),
         "{err}"
     );
-    let err = copier.copy(&s.recording_url("/status/302"), "k/2").await.unwrap_err();
+    let err = copier
+        .copy(&s.recording_url("/status/302"), "k/2", Deadline::none())
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, RecordingError::Failed(m) if m.contains("302")),
         "redirects are not followed: {err}"
     );
-    let err = copier.copy(&s.recording_url("/stall"), "k/3").await.unwrap_err();
+    let err = copier
+        .copy(&s.recording_url("/stall"), "k/3", Deadline::none())
+        .await
+        .unwrap_err();
     assert!(matches!(err, RecordingError::Timeout(_)), "{err}");
-    let err = copier.copy("https://10.0.0.1/recording.wav", "k/4").await.unwrap_err();
+    let err = copier
+        .copy("https://10.0.0.1/recording.wav", "k/4", Deadline::none())
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, RecordingError::Failed(m) if m.contains("refused")),
         "{err}"
     );
     let err = copier
-        .copy("http://127.0.0.1:1/recording.wav", "k/5")
+        .copy("http://127.0.0.1:1/recording.wav", "k/5", Deadline::none())
         .await
         .unwrap_err();
     assert!(
@@ -108,7 +125,7 @@ async fn download_errors_timeouts_and_refused_urls() {
     }
 }
 
-fn immediate_tenant() -> gateway_domain::tenant::TenantSpec {
+fn immediate_tenant() -> gateway_domain::tenancy::TenantSpec {
     let mut tenant = nordit();
     tenant.company.enrichment_delay_seconds = 0;
     tenant
@@ -117,13 +134,21 @@ fn immediate_tenant() -> gateway_domain::tenant::TenantSpec {
 #[tokio::test]
 async fn a_captured_call_is_enriched_and_handed_to_delivery_once() {
     let s = stack_with(&[immediate_tenant()]).await;
-    let caller = Customer::from_fields("Brandt Elektrotechnik", "+4951187654321", "", "", "K-10482", "DE").unwrap();
-    s.store.put_customer(COMPANY, &caller).await.unwrap();
+    let caller = Customer::from_fields(
+        "Brandt Elektrotechnik",
+        "+4951187654321",
+        "",
+        "",
+        "K-10482",
+        "DE".parse().unwrap(),
+    )
+    .unwrap();
+    s.store.put_customer(&company_id(COMPANY), &caller).await.unwrap();
     // Same number at another company: must never match.
     s.store
         .put_customer(
-            "kanzlei-berg",
-            &Customer::from_fields("Fremd", "+4951187654321", "", "", "X-1", "DE").unwrap(),
+            &company_id("kanzlei-berg"),
+            &Customer::from_fields("Fremd", "+4951187654321", "", "", "X-1", "DE".parse().unwrap()).unwrap(),
         )
         .await
         .unwrap();
@@ -132,7 +157,12 @@ async fn a_captured_call_is_enriched_and_handed_to_delivery_once() {
     assert_eq!(s.post("/webhooks/retell", &body).await.0, StatusCode::OK);
 
     assert_eq!(s.run_enrich_once(5).await, (1, 0));
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(case.enrichment_status, EnrichmentStatus::Enriched);
     let m = case.enrichment.customer.as_ref().unwrap();
     assert_eq!((m.customer_id.as_str(), m.kind), ("ext-K-10482", MatchKind::CallerId));
@@ -145,7 +175,7 @@ async fn a_captured_call_is_enriched_and_handed_to_delivery_once() {
         "the recording URL is not on the case"
     );
     assert_eq!(s.counts(&s.resources.delivery_queue_url).await.0, 1);
-    let log = s.store.exchange_log(COMPANY, &case.case_id).await.unwrap();
+    let log = s.store.exchange_log(&company_id(COMPANY), &case.case_id).await.unwrap();
     let ops: Vec<&str> = log.iter().filter_map(|e| e["operation"].as_str()).collect();
     for op in ["customer-match", "audio-storage", "enrichment", "delivery-enqueue"] {
         assert!(ops.contains(&op), "{op} missing from {ops:?}");
@@ -181,7 +211,12 @@ async fn the_last_attempt_marks_enrichment_failed_and_still_delivers() {
     assert_eq!(s.run_enrich_once(5).await, (1, 1), "receive 2 fails");
     assert_eq!(s.counts(&s.resources.delivery_queue_url).await.0, 0);
     assert_eq!(s.run_enrich_once(5).await, (1, 0), "receive 3 is the last: it finishes");
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(case.enrichment_status, EnrichmentStatus::Failed);
     assert!(case.enrichment.error.as_deref().unwrap().contains("HTTP 500"));
     assert_eq!(s.counts(&s.resources.delivery_queue_url).await.0, 1, "delivered anyway");
@@ -196,15 +231,28 @@ async fn finalize_and_match(s: &Stack, finalize: &str) -> CustomerMatch {
     });
     s.post("/webhooks/retell", &ended).await;
     assert_eq!(s.run_enrich_once(5).await, (1, 0));
-    let case = s.store.get_case(COMPANY, CALL_ID).await.unwrap().unwrap();
+    let case = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
     case.enrichment.customer.expect("a customer matched")
 }
 
 #[tokio::test]
 async fn e_mail_and_name_matching_in_dynamodb_with_umlauts() {
     let s = stack_with(&[immediate_tenant()]).await;
-    let by_mail = Customer::from_fields("Jonas W.", "", "J.Weber@Brandt-Elektro.example", "", "", "DE").unwrap();
-    s.store.put_customer(COMPANY, &by_mail).await.unwrap();
+    let by_mail = Customer::from_fields(
+        "Jonas W.",
+        "",
+        "J.Weber@Brandt-Elektro.example",
+        "",
+        "",
+        "DE".parse().unwrap(),
+    )
+    .unwrap();
+    s.store.put_customer(&company_id(COMPANY), &by_mail).await.unwrap();
     // finalize_ticket: agent-collected number (nobody has it) and e-mail (case differs).
     let m = finalize_and_match(&s, FINALIZE).await;
     assert_eq!(
@@ -214,8 +262,8 @@ async fn e_mail_and_name_matching_in_dynamodb_with_umlauts() {
 
     // Name only: "Jürgen Weiß" on file, the caller said "Juergen Weiss".
     let s = stack_with(&[immediate_tenant()]).await;
-    let jw = Customer::from_fields("Jürgen Weiß", "", "", "Weiß & Söhne GmbH", "K-7", "DE").unwrap();
-    s.store.put_customer(COMPANY, &jw).await.unwrap();
+    let jw = Customer::from_fields("Jürgen Weiß", "", "", "Weiß & Söhne GmbH", "K-7", "DE".parse().unwrap()).unwrap();
+    s.store.put_customer(&company_id(COMPANY), &jw).await.unwrap();
     let call = edited(FINALIZE, |v| {
         let args = v["args"].as_object_mut().unwrap();
         args.insert("customer_name".into(), json!("Juergen Weiss"));

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use gateway_domain::ports::ConfigStore;
 use gateway_domain::ssrf::UrlPolicy;
+use gateway_e2e::prelude::*;
 use gateway_e2e::*;
 use gatewayctl::{CaseFilter, Ctl, CtlError};
 use lambda_http::http::StatusCode;
@@ -41,11 +41,17 @@ async fn apply_creates_then_reapply_changes_nothing() {
     // company + 7 categories + 2 outputs + 1 preset + 1 agent + 1 phone
     assert_eq!(first.changes.len(), 13, "{}", first.render());
     assert!(first.render().contains("13 to create, 0 to change, 0 to remove"));
-    let stored = s.store.load_spec(COMPANY).await.unwrap().unwrap();
+    let stored = s.store.load_spec(&company_id(COMPANY)).await.unwrap().unwrap();
     assert_eq!(stored.categories.len(), 7);
     assert_eq!(stored.outputs.len(), 2);
     assert_eq!(
-        s.store.tenant(COMPANY).await.unwrap().unwrap().outputs.len(),
+        s.store
+            .tenant(&company_id(COMPANY))
+            .await
+            .unwrap()
+            .unwrap()
+            .outputs
+            .len(),
         2,
         "functions see the outputs"
     );
@@ -60,7 +66,7 @@ async fn dry_run_writes_nothing_and_changes_are_itemised() {
     let plan = ctl.apply(Path::new(DEMO), true).await.unwrap();
     assert_eq!(plan.changes.len(), 13);
     assert!(plan.render().contains("dry run: nothing written"));
-    assert!(s.store.load_spec(COMPANY).await.unwrap().is_none());
+    assert!(s.store.load_spec(&company_id(COMPANY)).await.unwrap().is_none());
 
     ctl.apply(Path::new(DEMO), false).await.unwrap();
     let edited = std::fs::read_to_string(DEMO)
@@ -80,7 +86,7 @@ async fn dry_run_writes_nothing_and_changes_are_itemised() {
     );
     assert_eq!(
         s.store
-            .company_for(&gateway_domain::tenant::RouteKey::Agent("agent_new_hotline".into()))
+            .company_for(&gateway_domain::tenancy::RouteKey::Agent("agent_new_hotline".into()))
             .await
             .unwrap(),
         None
@@ -88,13 +94,13 @@ async fn dry_run_writes_nothing_and_changes_are_itemised() {
     ctl.apply(&path, false).await.unwrap();
     let routed = s
         .store
-        .company_for(&gateway_domain::tenant::RouteKey::Agent("agent_new_hotline".into()))
+        .company_for(&gateway_domain::tenancy::RouteKey::Agent("agent_new_hotline".into()))
         .await
         .unwrap();
     assert_eq!(routed.as_deref(), Some(COMPANY));
     let old = s
         .store
-        .company_for(&gateway_domain::tenant::RouteKey::Agent(
+        .company_for(&gateway_domain::tenancy::RouteKey::Agent(
             "agent_9f3a1c7e52b84d06a1e3c8f27b".into(),
         ))
         .await
@@ -184,8 +190,11 @@ presets:
     ] {
         assert!(text.contains(field), "missing {field} in:\n{text}");
     }
-    assert!(s.store.load_spec("nord it").await.unwrap().is_none());
-    assert!(s.store.load_spec("Nord IT").await.unwrap().is_none(), "nothing written");
+    assert!(s.store.load_spec(&company_id("nord it")).await.unwrap().is_none());
+    assert!(
+        s.store.load_spec(&company_id("Nord IT")).await.unwrap().is_none(),
+        "nothing written"
+    );
 
     // Syntax and unknown fields fail at parse time, naming the field.
     let typo = temp_file("typo.yaml", "company:\n  company_id: x\n  name: X\n  treshold: 3\n");
@@ -207,7 +216,7 @@ async fn export_round_trips_and_masks_secrets() {
     let s = stack_with(&[]).await;
     let ctl = ctl(&s);
     ctl.apply(Path::new(DEMO), false).await.unwrap();
-    let masked = ctl.export(COMPANY, false).await.unwrap();
+    let masked = ctl.export(&company_id(COMPANY), false).await.unwrap();
     assert!(!masked.contains("whsec_"), "secret masked");
     assert!(!masked.contains("demo-zammad-token"), "auth header masked");
     assert!(masked.contains("********"));
@@ -218,10 +227,10 @@ async fn export_round_trips_and_masks_secrets() {
         "applying an export is a no-op:\n{}",
         report.render()
     );
-    let stored = s.store.load_spec(COMPANY).await.unwrap().unwrap();
+    let stored = s.store.load_spec(&company_id(COMPANY)).await.unwrap().unwrap();
     let hook = stored.outputs.iter().find_map(|o| o.webhook.as_ref()).unwrap();
     assert!(hook.secret.as_deref().unwrap().starts_with("whsec_"), "secret kept");
-    let plain = ctl.export(COMPANY, true).await.unwrap();
+    let plain = ctl.export(&company_id(COMPANY), true).await.unwrap();
     assert!(plain.contains("whsec_") && plain.contains("demo-zammad-token"));
     let path = temp_file("plain.yaml", &plain);
     assert!(ctl.apply(&path, false).await.unwrap().changes.is_empty());
@@ -239,14 +248,14 @@ async fn customers_import_reports_bad_rows_and_updates_on_reimport() {
         Nur Mail,,mail@firma.example,,\n\
         Falsche Mail,,keine-mail,,\n";
     let path = temp_file("customers.csv", csv);
-    let report = ctl.import_customers(COMPANY, &path).await.unwrap();
+    let report = ctl.import_customers(&company_id(COMPANY), &path).await.unwrap();
     assert_eq!(report.imported, 3, "{:?}", report.skipped);
     let skipped = report.skipped.join("\n");
     assert_eq!(report.skipped.len(), 3, "{skipped}");
     assert!(skipped.contains("line 3: name is empty"), "{skipped}");
     assert!(skipped.contains("line 5: phone '12'"), "{skipped}");
     assert!(skipped.contains("line 7: e-mail 'keine-mail'"), "{skipped}");
-    let customers = s.store.list_customers(COMPANY).await.unwrap();
+    let customers = s.store.list_customers(&company_id(COMPANY)).await.unwrap();
     assert_eq!(customers.len(), 3);
     let maria = customers.iter().find(|c| c.name == "Maria Schäfer").unwrap();
     assert_eq!(maria.phone.as_deref(), Some("+49301234567"));
@@ -255,15 +264,21 @@ async fn customers_import_reports_bad_rows_and_updates_on_reimport() {
         "customers.csv",
         &csv.replace("Brandt Elektrotechnik GmbH", "Brandt Elektro AG"),
     );
-    ctl.import_customers(COMPANY, &updated).await.unwrap();
-    let customers = s.store.list_customers(COMPANY).await.unwrap();
+    ctl.import_customers(&company_id(COMPANY), &updated).await.unwrap();
+    let customers = s.store.list_customers(&company_id(COMPANY)).await.unwrap();
     assert_eq!(customers.len(), 3, "re-import updates, it does not duplicate");
     assert!(
         customers
             .iter()
             .any(|c| c.company.as_deref() == Some("Brandt Elektro AG"))
     );
-    assert!(s.store.list_customers("kanzlei-berg").await.unwrap().is_empty());
+    assert!(
+        s.store
+            .list_customers(&company_id("kanzlei-berg"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -280,7 +295,10 @@ async fn cases_list_and_show() {
     let second = edited(ANALYZED, |v| v["call"]["call_id"] = serde_json::json!("call_second"));
     s.post("/webhooks/retell", &second).await;
 
-    let all = ctl.list_cases(COMPANY, &CaseFilter::default()).await.unwrap();
+    let all = ctl
+        .list_cases(&company_id(COMPANY), &CaseFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2);
     assert!(all[0].created_at >= all[1].created_at, "newest first");
     let table = gatewayctl::render_case_table(&all);
@@ -289,26 +307,26 @@ async fn cases_list_and_show() {
         output_status: Some(gateway_domain::case::OutputStatus::Pending),
         ..Default::default()
     };
-    assert_eq!(ctl.list_cases(COMPANY, &pending).await.unwrap().len(), 2);
+    assert_eq!(ctl.list_cases(&company_id(COMPANY), &pending).await.unwrap().len(), 2);
     let sent = CaseFilter {
         output_status: Some(gateway_domain::case::OutputStatus::Sent),
         ..Default::default()
     };
-    assert!(ctl.list_cases(COMPANY, &sent).await.unwrap().is_empty());
+    assert!(ctl.list_cases(&company_id(COMPANY), &sent).await.unwrap().is_empty());
     let future = CaseFilter {
         since: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
         ..Default::default()
     };
-    assert!(ctl.list_cases(COMPANY, &future).await.unwrap().is_empty());
+    assert!(ctl.list_cases(&company_id(COMPANY), &future).await.unwrap().is_empty());
     assert!(
-        ctl.list_cases("kanzlei-berg", &CaseFilter::default())
+        ctl.list_cases(&company_id("kanzlei-berg"), &CaseFilter::default())
             .await
             .unwrap()
             .is_empty()
     );
 
     let view = ctl
-        .show_case(COMPANY, first["ticket_id"].as_str().unwrap())
+        .show_case(&company_id(COMPANY), &ticket(first["ticket_id"].as_str().unwrap()))
         .await
         .unwrap();
     assert_eq!(view.case.call_id, CALL_ID);
@@ -316,9 +334,12 @@ async fn cases_list_and_show() {
     assert_eq!(kinds, ["call_analyzed", "call_ended"]);
     assert!(view.exchange_log.is_empty());
     assert!(
-        ctl.show_case("kanzlei-berg", first["ticket_id"].as_str().unwrap())
-            .await
-            .is_err(),
+        ctl.show_case(
+            &company_id("kanzlei-berg"),
+            &ticket(first["ticket_id"].as_str().unwrap())
+        )
+        .await
+        .is_err(),
         "tenant isolation"
     );
 }

@@ -49,11 +49,12 @@ async fn a_new_case_costs_four_requests_and_a_duplicate_one_request() {
             .interceptor(counter.clone())
             .build(),
     );
-    let app = ingest::App::from_clients(&gateway_local::ingest_config(&s.resources, API_KEY), ddb, sqs);
+    let router =
+        ingest::App::from_clients(&gateway_local::ingest_config(&s.resources, API_KEY), ddb, sqs).into_router();
     let post = |body: String| {
-        let app = &app;
+        let router = router.clone();
         async move {
-            ingest::handle(app, request("/webhooks/retell", &body, Some(sign(&body))))
+            tower::ServiceExt::oneshot(router, request("/webhooks/retell", &body, Some(sign(&body))))
                 .await
                 .unwrap()
                 .status()

@@ -1,0 +1,519 @@
+//! Capture: a signed Retell request becomes a recorded call event and, where the call should
+//! become a ticket, exactly one service case that is handed to enrichment.
+//!
+//! One case per call is enforced by the store (the case key contains the call id, written
+//! conditionally). The hand-off (ticket number + enrich message) is owned by a short lease on
+//! the case, so concurrent duplicates cannot enqueue twice and a retry after a failed enqueue
+//! finishes the job.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::call_event::{CallEvent, RecordingLinks};
+use crate::capture::classify::{Intent, resolve_mode};
+use crate::capture::draft;
+use crate::capture::error::IngestError;
+use crate::capture::inbound::dynamic_variables;
+use crate::capture::ports::{CaptureStore, CapturedContent, CreateOutcome};
+use crate::capture::retell::payload::{
+    Call, FunctionCall, InboundCall, WebhookEnvelope, parse_json, require, value_text,
+};
+use crate::capture::retell::signature;
+use crate::case::ServiceCase;
+use crate::clock::Clock;
+use crate::enrichment::{EnrichQueue, EnrichRequest};
+use crate::error::{StoreError, chain};
+use crate::ids::{CallId, TicketRef};
+use crate::tenancy::{ConfigStore, RouteKey, Tenant};
+use crate::text::truncate_chars;
+
+/// Retell bodies above this size are refused (413).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// SQS's limit for `DelaySeconds`.
+const MAX_DELAY_SECONDS: u32 = 900;
+/// Raw bodies of unrouted events are kept up to this size (DynamoDB items stop at 400 KB).
+const MAX_KEPT_BODY_BYTES: usize = 350 * 1024;
+const MERGE_ATTEMPTS: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// Retell's API key (the one with the webhook badge): the HMAC key of `X-Retell-Signature`.
+    pub retell_api_key: String,
+    pub max_body_bytes: usize,
+    /// How long one request owns a case's hand-off; longer than the function's timeout.
+    pub handoff_lease: Duration,
+}
+
+impl IngestSettings {
+    pub fn new(retell_api_key: impl Into<String>) -> Self {
+        Self {
+            retell_api_key: retell_api_key.into(),
+            max_body_bytes: MAX_BODY_BYTES,
+            handoff_lease: Duration::seconds(15),
+        }
+    }
+}
+
+/// The ports capture works through.
+#[derive(Clone)]
+pub struct Ports {
+    pub cases: Arc<dyn CaptureStore>,
+    pub config: Arc<dyn ConfigStore>,
+    pub queue: Arc<dyn EnrichQueue>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// How a request left the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    /// The event was stored as part of the call's audit trail.
+    Recorded,
+    /// No company owns the agent or number; the event was stored for an operator.
+    Unrouted,
+    /// A new case was created.
+    Captured,
+    /// The second path added its data to the call's existing case.
+    Completed,
+    /// The same request again: nothing changed.
+    Duplicate,
+    /// An appointment-mode call: recorded, no case.
+    Acknowledged,
+    /// Not a voice call event (chat agents): ignored.
+    Ignored,
+}
+
+/// The 2xx answer to a lifecycle webhook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WebhookAck {
+    pub status: AckStatus,
+    pub event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<CallId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<TicketRef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookReply {
+    Ack(WebhookAck),
+    /// `{"call_inbound": {…}}` for Retell's inbound-call webhook.
+    Inbound(Value),
+}
+
+/// The answer to `finalize_ticket`, read out by the agent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FinalizeReply {
+    pub success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<TicketRef>,
+    pub message: String,
+    /// True when the call already had a case (a retry or the second capture path).
+    pub idempotent: bool,
+}
+
+struct Captured {
+    case: ServiceCase,
+    status: AckStatus,
+}
+
+pub struct Ingest {
+    settings: IngestSettings,
+    ports: Ports,
+}
+
+impl Ingest {
+    pub fn new(settings: IngestSettings, ports: Ports) -> Self {
+        Self { settings, ports }
+    }
+
+    /// `POST /webhooks/retell`: lifecycle events and `call_inbound`.
+    pub async fn webhook(&self, body: &[u8], signature: Option<&str>) -> Result<WebhookReply, IngestError> {
+        self.authenticate(body, signature)?;
+        let envelope: WebhookEnvelope = parse_json(body)?;
+        let event = require(envelope.event.as_deref(), "event")?.to_string();
+        if event == "call_inbound" || event == "chat_inbound" {
+            let inbound = envelope
+                .call_inbound
+                .ok_or_else(|| IngestError::bad_request("call_inbound", "missing required field `call_inbound`"))?;
+            return Ok(WebhookReply::Inbound(self.inbound(&event, inbound, body).await));
+        }
+        if event.starts_with("chat_") {
+            return Ok(WebhookReply::Ack(WebhookAck {
+                status: AckStatus::Ignored,
+                event,
+                call_id: None,
+                ticket_id: None,
+            }));
+        }
+        let call = envelope
+            .call
+            .ok_or_else(|| IngestError::bad_request("call", "missing required field `call`"))?;
+        let call_id = CallId::new(require(call.call_id.as_deref(), "call.call_id")?);
+        let mut record = self.event_record(&event, &call, &call_id, envelope.transfer_destination.as_ref(), body);
+        let ack = |status, ticket_id| {
+            WebhookReply::Ack(WebhookAck {
+                status,
+                event: event.clone(),
+                call_id: Some(call_id.clone()),
+                ticket_id,
+            })
+        };
+        let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
+            self.record_unrouted(record, body).await?;
+            return Ok(ack(AckStatus::Unrouted, None));
+        };
+        record.company_id = Some(tenant.company_id().clone());
+        if event == "call_analyzed" {
+            let (status, ticket) = self.capture_analyzed(&tenant, &call, &call_id, record).await?;
+            return Ok(ack(status, ticket));
+        }
+        record.outcome = Some("recorded".into());
+        self.ports.cases.record_event(&record).await?;
+        Ok(ack(AckStatus::Recorded, None))
+    }
+
+    /// `POST /retell/functions`: custom functions called by the agent during the call.
+    pub async fn function(&self, body: &[u8], signature: Option<&str>) -> Result<FinalizeReply, IngestError> {
+        self.authenticate(body, signature)?;
+        let request: FunctionCall = parse_json(body)?;
+        let name = function_name(require(request.name.as_deref(), "name")?);
+        if name != "finalize_ticket" {
+            return Err(IngestError::UnknownFunction(name.to_string()));
+        }
+        let call = request
+            .call
+            .ok_or_else(|| IngestError::bad_request("call", "missing required field `call`"))?;
+        let call_id = CallId::new(require(call.call_id.as_deref(), "call.call_id")?);
+        let args = request.args.unwrap_or_default();
+        let problem = args.get("problem_description").and_then(value_text);
+        let problem = require(problem.as_deref(), "args.problem_description")?;
+        let mut record = self.event_record("function:finalize_ticket", &call, &call_id, None, body);
+        let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
+            self.record_unrouted(record, body).await?;
+            return Ok(FinalizeReply {
+                success: false,
+                ticket_id: None,
+                message: "Ich konnte das Ticket gerade nicht anlegen. Ihre Angaben sind gespeichert, wir melden uns bei Ihnen.".into(),
+                idempotent: false,
+            });
+        };
+        record.company_id = Some(tenant.company_id().clone());
+        record.outcome = Some("captured".into());
+        let draft = draft::from_finalize(&tenant, &call, &call_id, &args, problem, self.ports.clock.now());
+        let captured = self.capture(&tenant, draft, &record).await?;
+        let ticket = captured.case.ticket_ref.clone().unwrap_or_default();
+        Ok(FinalizeReply {
+            success: true,
+            message: format!(
+                "Ich habe Ihr Ticket mit der Nummer {ticket} angelegt. Unser Service-Team meldet sich so schnell wie möglich bei Ihnen."
+            ),
+            ticket_id: Some(ticket),
+            idempotent: captured.status != AckStatus::Captured,
+        })
+    }
+
+    fn authenticate(&self, body: &[u8], signature: Option<&str>) -> Result<(), IngestError> {
+        if body.len() > self.settings.max_body_bytes {
+            return Err(IngestError::PayloadTooLarge {
+                size: body.len(),
+                limit: self.settings.max_body_bytes,
+            });
+        }
+        let now_ms = u64::try_from(self.ports.clock.now().timestamp_millis()).unwrap_or(0);
+        signature::verify(&self.settings.retell_api_key, body, signature, now_ms)
+            .map_err(|e| IngestError::Unauthorized(e.reason()))
+    }
+
+    /// Company by Retell agent first, else by the company's phone number.
+    async fn tenant_for(&self, agent_id: Option<&str>, number: Option<&str>) -> Result<Option<Tenant>, IngestError> {
+        let config = &self.ports.config;
+        let mut company = None;
+        if let Some(agent) = agent_id.filter(|a| !a.is_empty()) {
+            company = config.company_for(&RouteKey::Agent(agent.to_string())).await?;
+        }
+        if company.is_none()
+            && let Some(number) = number.map(str::trim).filter(|n| n.starts_with('+'))
+        {
+            company = config.company_for(&RouteKey::Phone(number.to_string())).await?;
+        }
+        let Some(company) = company else {
+            return Ok(None);
+        };
+        let tenant = config.tenant(&company).await?;
+        if tenant.is_none() {
+            tracing::error!(company_id = %company, "route points to a company without gateway configuration");
+        }
+        Ok(tenant)
+    }
+
+    async fn record_unrouted(&self, mut record: CallEvent, body: &[u8]) -> Result<(), IngestError> {
+        tracing::warn!(call_id = %record.call_id, event = %record.event, agent_id = ?record.agent_id,
+            to_number = ?record.to_number, "no company for this agent or number; event kept as unrouted");
+        record.company_id = None;
+        record.outcome = Some("unrouted".into());
+        record.raw_body = Some(truncate_body(body));
+        self.ports.cases.record_event(&record).await?;
+        Ok(())
+    }
+
+    async fn capture_analyzed(
+        &self,
+        tenant: &Tenant,
+        call: &Call,
+        call_id: &CallId,
+        mut record: CallEvent,
+    ) -> Result<(AckStatus, Option<TicketRef>), IngestError> {
+        let analysis = call.call_analysis.as_ref();
+        let custom = analysis.and_then(|a| a.custom_analysis_data.as_ref());
+        let explicit_intent = custom.and_then(|c| {
+            ["intent", "call_intent", "gateway_intent"]
+                .iter()
+                .find_map(|k| c.get(*k).and_then(value_text))
+        });
+        let summary = analysis.and_then(|a| a.call_summary.clone()).unwrap_or_default();
+        let user_text = call.user_text();
+        let decision = resolve_mode(tenant, explicit_intent.as_deref(), &format!("{user_text}\n{summary}"));
+        if decision.intent == Intent::Appointment {
+            record.outcome = Some(format!(
+                "appointment mode ({}, confidence {:.2})",
+                decision.basis, decision.confidence
+            ));
+            self.ports.cases.record_event(&record).await?;
+            return Ok((AckStatus::Acknowledged, None));
+        }
+        let voicemail = analysis.and_then(|a| a.in_voicemail) == Some(true);
+        let nothing_said = user_text.trim().is_empty() && summary.trim().is_empty() && custom.is_none_or(Map::is_empty);
+        if voicemail || nothing_said {
+            // No conversation, so no ticket, unless the agent already opened one during the call.
+            if let Some(existing) = self.ports.cases.get_case(tenant.company_id(), call_id).await? {
+                return Ok((AckStatus::Duplicate, existing.ticket_ref));
+            }
+            record.outcome = Some(
+                if voicemail {
+                    "voicemail: no case"
+                } else {
+                    "no conversation: no case"
+                }
+                .into(),
+            );
+            self.ports.cases.record_event(&record).await?;
+            return Ok((AckStatus::Recorded, None));
+        }
+        record.outcome = Some(format!(
+            "captured ({}, confidence {:.2})",
+            decision.basis, decision.confidence
+        ));
+        let draft = draft::from_analysis(tenant, call, call_id, self.ports.clock.now());
+        let captured = self.capture(tenant, draft, &record).await?;
+        Ok((captured.status, captured.case.ticket_ref))
+    }
+
+    /// Creates the call's case or completes the existing one, then makes sure it is handed off.
+    async fn capture(
+        &self,
+        tenant: &Tenant,
+        mut draft: ServiceCase,
+        record: &CallEvent,
+    ) -> Result<Captured, IngestError> {
+        let cases = &self.ports.cases;
+        let now = self.ports.clock.now();
+        draft.handoff_lease_until = self.lease_until(now);
+        let (case, status) = match cases.create_case(&draft, record).await? {
+            CreateOutcome::Created => {
+                let case = self.hand_off(tenant, draft).await?;
+                return Ok(Captured {
+                    case,
+                    status: AckStatus::Captured,
+                });
+            }
+            CreateOutcome::Exists(existing) => self.complete(tenant, *existing, &draft, record).await?,
+        };
+        if case.is_handed_off() {
+            return Ok(Captured { case, status });
+        }
+        let now = self.ports.clock.now();
+        if cases
+            .claim_handoff(
+                &case.company_id,
+                &case.call_id,
+                now.timestamp_millis(),
+                self.lease_until(now),
+            )
+            .await?
+        {
+            let case = self.hand_off(tenant, case).await?;
+            return Ok(Captured { case, status });
+        }
+        // Either someone finished the hand-off meanwhile, or it is still in flight.
+        match cases.get_case(&case.company_id, &case.call_id).await? {
+            Some(fresh) if fresh.is_handed_off() => Ok(Captured { case: fresh, status }),
+            _ => Err(IngestError::InProgress(case.call_id)),
+        }
+    }
+
+    /// Merges the incoming capture into the stored case (optimistic, retried on a version race).
+    async fn complete(
+        &self,
+        tenant: &Tenant,
+        mut existing: ServiceCase,
+        incoming: &ServiceCase,
+        record: &CallEvent,
+    ) -> Result<(ServiceCase, AckStatus), IngestError> {
+        let cases = &self.ports.cases;
+        for _ in 0..MERGE_ATTEMPTS {
+            let Some(mut merged) = draft::merge(tenant, &existing, incoming, self.ports.clock.now()) else {
+                return Ok((existing, AckStatus::Duplicate));
+            };
+            let content = CapturedContent::of(&merged);
+            if cases
+                .merge_content(&merged.company_id, &merged.call_id, &content, existing.version)
+                .await?
+            {
+                merged.version = existing.version + 1;
+                let mut completed = record.clone();
+                completed.outcome = Some("completed existing case".into());
+                cases.record_event(&completed).await?;
+                return Ok((merged, AckStatus::Completed));
+            }
+            existing = cases
+                .get_case(&existing.company_id, &existing.call_id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("case for call {} vanished", existing.call_id)))?;
+        }
+        Err(IngestError::InProgress(existing.call_id))
+    }
+
+    /// Ticket number, enrich message, then the mark that both happened. The caller holds the lease.
+    async fn hand_off(&self, tenant: &Tenant, mut case: ServiceCase) -> Result<ServiceCase, IngestError> {
+        let cases = &self.ports.cases;
+        let year = case.created_at.with_timezone(&tenant.tz()).year();
+        let number = cases.next_ticket_number(&case.company_id, year).await?;
+        let ticket_ref = TicketRef::format(year, number);
+        let request = EnrichRequest {
+            company_id: case.company_id.clone(),
+            call_id: case.call_id.clone(),
+            case_id: case.case_id.clone(),
+        };
+        let delay = tenant.config.enrichment_delay_seconds.min(MAX_DELAY_SECONDS);
+        if let Err(err) = self.ports.queue.enqueue(&request, delay).await {
+            if let Err(release) = cases.release_handoff(&case.company_id, &case.call_id).await {
+                tracing::warn!(error = %chain(&release), "could not release the hand-off lease; a retry waits for it to expire");
+            }
+            tracing::error!(call_id = %case.call_id, error = %chain(&err), "enqueue failed; answering 5xx so Retell retries");
+            return Err(IngestError::Enqueue(err));
+        }
+        let at = self.ports.clock.now();
+        cases
+            .complete_handoff(&case.company_id, &case.call_id, &ticket_ref, at)
+            .await?;
+        tracing::info!(company_id = %case.company_id, call_id = %case.call_id, ticket = %ticket_ref, delay, "case handed to enrichment");
+        case.ticket_ref = Some(ticket_ref);
+        case.enqueued_at = Some(at);
+        case.handoff_lease_until = 0;
+        Ok(case)
+    }
+
+    async fn inbound(&self, event: &str, inbound: InboundCall, body: &[u8]) -> Value {
+        let number = inbound.to_number.as_deref();
+        let tenant = match self.tenant_for(inbound.agent_id.as_deref(), number).await {
+            Ok(t) => t,
+            Err(err) => {
+                // The phone is ringing: answer with generic variables rather than fail the call.
+                tracing::warn!(error = %chain(&err), "configuration unavailable for call_inbound");
+                None
+            }
+        };
+        let now = self.ports.clock.now();
+        let vars = match &tenant {
+            Some(t) => dynamic_variables(now, t.tz(), &t.config.locale, Some(&t.config.name)),
+            None => dynamic_variables(now, chrono_tz::Europe::Berlin, "de-DE", None),
+        };
+        if let Some(call_id) = inbound.call_id.as_deref().filter(|c| !c.is_empty()) {
+            let call = Call {
+                agent_id: inbound.agent_id.clone(),
+                from_number: inbound.from_number.clone(),
+                to_number: inbound.to_number.clone(),
+                direction: Some("inbound".into()),
+                ..Default::default()
+            };
+            let mut record = self.event_record(event, &call, &CallId::new(call_id), None, body);
+            record.company_id = tenant.as_ref().map(|t| t.company_id().clone());
+            record.outcome = Some(if tenant.is_some() { "answered" } else { "unrouted" }.into());
+            if let Err(err) = self.ports.cases.record_event(&record).await {
+                tracing::warn!(error = %chain(&err), "could not record call_inbound");
+            }
+        } else if tenant.is_none() {
+            tracing::warn!(agent_id = ?inbound.agent_id, to_number = ?number, "call_inbound for an unknown agent and number");
+        }
+        let key = if event == "chat_inbound" {
+            "chat_inbound"
+        } else {
+            "call_inbound"
+        };
+        json!({ key: { "dynamic_variables": vars } })
+    }
+
+    fn event_record(
+        &self,
+        event: &str,
+        call: &Call,
+        call_id: &CallId,
+        transfer: Option<&Value>,
+        body: &[u8],
+    ) -> CallEvent {
+        let discriminator = transfer.map(|t| match t.get("number").and_then(Value::as_str) {
+            Some(n) => n.to_string(),
+            None => t.to_string(),
+        });
+        CallEvent {
+            company_id: None,
+            call_id: call_id.clone(),
+            event: event.to_string(),
+            discriminator,
+            received_at: self.ports.clock.now(),
+            agent_id: call.agent_id.clone(),
+            from_number: call.from_number.clone(),
+            to_number: call.to_number.clone(),
+            direction: call.direction.clone(),
+            call_status: call.call_status.clone(),
+            start_timestamp: call.start_timestamp,
+            end_timestamp: call.end_timestamp,
+            disconnection_reason: call.disconnection_reason.clone(),
+            recording: RecordingLinks {
+                recording_url: call.recording_url.clone(),
+                recording_multi_channel_url: call.recording_multi_channel_url.clone(),
+                scrubbed_recording_url: call.scrubbed_recording_url.clone(),
+                scrubbed_recording_multi_channel_url: call.scrubbed_recording_multi_channel_url.clone(),
+            },
+            body_bytes: body.len(),
+            body_sha256: hex::encode(Sha256::digest(body)),
+            outcome: None,
+            raw_body: None,
+        }
+    }
+
+    fn lease_until(&self, now: DateTime<Utc>) -> i64 {
+        (now + self.settings.handoff_lease).timestamp_millis()
+    }
+}
+
+/// Retell tool names may carry a version suffix (`finalize_ticket_v3`); the original stripped it.
+fn function_name(name: &str) -> &str {
+    match name.rsplit_once("_v") {
+        Some((base, version)) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => name,
+    }
+}
+
+fn truncate_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= MAX_KEPT_BODY_BYTES {
+        return text.into_owned();
+    }
+    truncate_chars(&text, MAX_KEPT_BODY_BYTES / 4)
+}

@@ -1,0 +1,9 @@
+//! The domain's contexts tested through their services with the in-memory twins of the ports
+//! (`gateway-testkit`), in milliseconds; and the store contract run against those twins.
+
+mod alerting;
+mod capture;
+mod delivery;
+mod enrichment;
+mod memory_contract;
+mod tenancy;

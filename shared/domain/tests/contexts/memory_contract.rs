@@ -1,0 +1,19 @@
+//! The in-memory store keeps the same contract as DynamoDB (the e2e tests run it there).
+
+use gateway_domain::ids::CompanyId;
+use gateway_testkit::contract;
+use gateway_testkit::memory::{MemoryCaseStore, MemoryCustomerStore};
+
+#[tokio::test]
+async fn the_memory_store_keeps_the_store_contract() {
+    let store = MemoryCaseStore::default();
+    let customers = MemoryCustomerStore::default();
+    contract::run_all(
+        &store,
+        &customers,
+        &CompanyId::new("nordit"),
+        &CompanyId::new("berg"),
+        "mem",
+    )
+    .await;
+}

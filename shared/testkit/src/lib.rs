@@ -1,0 +1,7 @@
+//! Test support for the Service Gateway: in-memory twins of the domain's ports (`memory`) and
+//! the contract suite every store implementation must pass (`contract`). Test-only: no Lambda
+//! binary links this crate.
+
+pub mod contract;
+pub mod http_target;
+pub mod memory;
