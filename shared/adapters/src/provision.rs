@@ -51,8 +51,8 @@ pub struct Provisioned {
 
 /// Receives before a message moves to the dead-letter queue.
 pub const MAX_RECEIVE_COUNT: u32 = 3;
-/// Enrich queue visibility: six times the 60 s function timeout, as AWS advises for event sources.
-pub const ENRICH_VISIBILITY_SECONDS: u32 = 360;
+/// Enrich queue visibility: six times the 300 s function timeout, as AWS advises for event sources.
+pub const ENRICH_VISIBILITY_SECONDS: u32 = 1800;
 /// Dead letters are kept for the SQS maximum of 14 days.
 pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
 
@@ -60,13 +60,13 @@ fn err(context: &str, e: impl Into<gateway_domain::error::BoxError>) -> StoreErr
     StoreError::unavailable(context, e)
 }
 
-/// Delivery DLQ visibility (the alert function's source): six times its 20 s timeout.
-pub const ALERT_VISIBILITY_SECONDS: u32 = 120;
+/// Delivery DLQ visibility (the alert function's source): six times its 60 s timeout.
+pub const ALERT_VISIBILITY_SECONDS: u32 = 360;
 /// Alert attempts before a dead letter moves on to the alert DLQ.
 pub const ALERT_MAX_RECEIVE_COUNT: u32 = 5;
 
-/// Delivery queue visibility: six times a 30 s function timeout.
-pub const DELIVERY_VISIBILITY_SECONDS: u32 = 180;
+/// Delivery queue visibility: six times the 60 s function timeout.
+pub const DELIVERY_VISIBILITY_SECONDS: u32 = 360;
 
 pub async fn provision(
     ddb: &aws_sdk_dynamodb::Client,

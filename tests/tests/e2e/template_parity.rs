@@ -206,3 +206,40 @@ async fn the_local_queues_match_the_template() {
         }
     }
 }
+
+/// Each function's timeout in the template is the one its code budgets for (and the local stack
+/// applies), its longest outbound call plus the margin fits inside it, and its queue's visibility
+/// is at least six times the timeout, as AWS advises for SQS event sources.
+#[test]
+fn function_timeouts_hold_their_clients_budgets() {
+    let t = template();
+    let functions = [
+        ("IngestFunction", ingest::TIME_BUDGET, None),
+        ("EnrichFunction", enrich::TIME_BUDGET, Some("EnrichQueue")),
+        ("DeliverFunction", deliver::TIME_BUDGET, Some("DeliveryQueue")),
+        ("AlertFunction", alert::TIME_BUDGET, Some("DeliveryDeadLetterQueue")),
+    ];
+    for (id, budget, queue) in functions {
+        let timeout = num(&props(&t, id)["Timeout"]);
+        assert_eq!(
+            timeout as u64,
+            budget.function_timeout.as_secs(),
+            "{id}: template Timeout vs the code's TIME_BUDGET"
+        );
+        assert!(
+            budget.fits(),
+            "{id}: longest outbound call {:?} + margin {:?} exceeds the timeout {:?}",
+            budget.longest_call(),
+            budget.margin,
+            budget.function_timeout
+        );
+        if let Some(queue) = queue {
+            let visibility = num(&props(&t, queue)["VisibilityTimeout"]);
+            assert!(visibility >= 6 * timeout, "{queue}: visibility {visibility} < 6 × {timeout}");
+        }
+    }
+    assert!(
+        ingest::TIME_BUDGET.function_timeout < std::time::Duration::from_secs(10),
+        "Retell gives up after 10 s: ingest must answer before"
+    );
+}
