@@ -7,7 +7,6 @@ use gateway_adapters::DynamoStore;
 use gateway_adapters::provision::{Provisioned, ResourceNames};
 use gateway_domain::capture::retell::signature;
 use gateway_domain::ids::{CallId, CompanyId};
-use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::TenantSpec;
 use gateway_local::stack::{LocalSettings, functions};
 use http_body_util::BodyExt;
@@ -53,6 +52,12 @@ pub fn nordit() -> TenantSpec {
 /// Fresh table and queues under a unique prefix, the demo tenant applied, and the ingest app.
 /// Fails (never skips) when the emulator is not running.
 pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
+    stack_allowing(tenants, None).await
+}
+
+/// A stack whose functions also let through the `host:port`s of `allow_list`, given as
+/// `GATEWAY_URL_ALLOW_LIST` is to `make run`.
+pub async fn stack_allowing(tenants: &[TenantSpec], allow_list: Option<&str>) -> Stack {
     let endpoint = gateway_local::emulator_endpoint()
         .unwrap_or_else(|e| panic!("{e}\nRun the suite with `make test`, which starts the emulator."));
     let sdk = gateway_local::emulator_sdk(&endpoint).await;
@@ -72,7 +77,10 @@ pub async fn stack_with(tenants: &[TenantSpec]) -> Stack {
     // The functions wired as `make run` wires them, with short retry steps for the tests.
     let settings = LocalSettings {
         retell_api_key: API_KEY.into(),
-        policy: UrlPolicy::local(vec![recording_host.clone(), sink.addr.clone(), slack.addr.clone()]),
+        policy: gateway_local::local_url_policy(
+            &[recording_host.clone(), sink.addr.clone(), slack.addr.clone()],
+            allow_list,
+        ),
         link_base_url: "http://127.0.0.1:3000".into(),
         enrich_retry_seconds: vec![1, 1],
         backoff_seconds: vec![1, 2, 3],

@@ -346,3 +346,57 @@ async fn the_payload_carries_signed_recording_and_case_links_that_the_gateway_re
     );
     assert_eq!(s.send_raw(get(expired)).await.0, StatusCode::GONE);
 }
+
+/// A ticket system on the same machine, allow-listed the way `make run` takes it
+/// (`GATEWAY_URL_ALLOW_LIST`): a tenant `gatewayctl` accepts against that list is delivered to it.
+#[tokio::test]
+async fn a_tenant_pointing_at_an_allow_listed_local_system_is_delivered_to() {
+    let own_system = gateway_local::webhook_sink::Sink::start().await.unwrap();
+    own_system.script(&[(201, r#"{"data": {"id": "17", "link": "http://127.0.0.1/issue17"}}"#)]);
+    let allow = own_system.addr.clone();
+    let s = stack_allowing(&[], Some(&allow)).await;
+    // The operator applies a second tenant with gatewayctl against the same allow-list.
+    let mut spec = nordit();
+    spec.company.company_id = company_id("roundup-lokal");
+    spec.company.enrichment_delay_seconds = 0;
+    spec.routes.agents = vec!["agent_roundup_local".into()];
+    spec.routes.phones = vec!["+4951199999999".into()];
+    let out = &mut spec.outputs[0];
+    out.kind = gateway_domain::tenancy::output::OutputType::Webhook;
+    out.email = None;
+    let hook = out.webhook.as_mut().unwrap();
+    hook.url = own_system.url("/rest/data/issue");
+    hook.preset = None;
+    hook.template = Some(r#"{"title": "{{ case.subject }}", "priority": "{{ case.priority }}"}"#.into());
+    hook.external_id_path = Some("data.id".into());
+    hook.secret = None;
+    hook.headers.clear();
+    spec.presets.clear();
+    let dir = std::env::temp_dir().join(format!("roundup-{}", s.prefix));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("roundup.yaml");
+    std::fs::write(&file, serde_norway::to_string(&spec).unwrap()).unwrap();
+    let ctl = gatewayctl::Ctl {
+        store: s.store.clone(),
+        policy: gateway_local::local_url_policy(&[], Some(&allow)),
+    };
+    ctl.apply(&file, false).await.expect("gatewayctl accepts the allow-listed URL");
+
+    let call = edited(ANALYZED, |v| {
+        v["call"]["agent_id"] = json!("agent_roundup_local");
+        v["call"]["recording_url"] = json!(s.recording_url("/rec/1024.wav"));
+    });
+    let (status, body) = s.post("/webhooks/retell", &call).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(s.run_enrich_once(5).await, (1, 0));
+    assert_eq!(s.run_deliver_once(5).await, (1, 0), "delivered, not refused by the SSRF guard");
+    let case = s
+        .store
+        .get_case(&company_id("roundup-lokal"), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.output_status, OutputStatus::Sent);
+    assert_eq!(case.external_reference.as_deref(), Some("17"), "the id from Roundup's data.id");
+    assert_eq!(own_system.received().len(), 1);
+}
