@@ -7,11 +7,17 @@ export RETELL_API_KEY ?= key_local_demo
 export CARGO_TERM_COLOR ?= never
 PORT ?= 3000
 
-.PHONY: test template-check lambda-build run demo ctl lint bench measure-recording measure-delivery clean-local
+.PHONY: test template-check lambda-build run demo ctl load lint bench measure-recording measure-delivery clean-local
+
+# One build for the tools and the tests: the same packages and targets as `cargo test --workspace`,
+# so cargo resolves the same features and `make run` after `make test` reuses every crate instead
+# of rebuilding the AWS SDK for a differently featured single-package build.
+BUILD_ALL = cargo build --locked --workspace --bins --tests
 
 ## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port),
-## plus the template checks.
+## plus the template checks and the emulator's own (the patched moto keeps moto's semantics).
 test: template-check
+	.venv/bin/python -m unittest discover -s infra/tests
 	infra/emulator.sh run cargo test --workspace --locked
 
 ## cfn-lint and SAM's own validation of template.yaml (offline).
@@ -28,17 +34,25 @@ lambda-build:
 
 ## The gateway on 127.0.0.1:$(PORT) with the emulator, the demo tenant and its resources.
 run:
-	cargo build --locked -p gateway-local
+	$(BUILD_ALL)
 	infra/emulator.sh run target/debug/gateway-local serve --port $(PORT)
 
 ## Sends a signed sample call to the running gateway (`make run` in another terminal) and shows the case.
 demo:
-	cargo run --locked -q -p gateway-local -- demo --port $(PORT)
+	@$(BUILD_ALL) -q
+	target/debug/gateway-local demo --port $(PORT)
 
 ## gatewayctl against the running local gateway, e.g. make ctl ARGS="cases list --company nordit-hannover"
 ctl:
 	@test -f .local/run.env || { echo "start the gateway with make run first"; exit 1; }
-	set -a; . .local/run.env; set +a; cargo run --locked -q -p gatewayctl -- $(ARGS)
+	@$(BUILD_ALL) -q
+	set -a; . .local/run.env; set +a; target/debug/gatewayctl $(ARGS)
+
+## Load against a running `make run`: N calls (default 1000), each sent as 3 simultaneous copies
+## the way Retell retries; reports statuses, latency, cases created and sent, emulator memory.
+load:
+	@test -f .local/run.env || { echo "start the gateway with make run first"; exit 1; }
+	.venv/bin/python infra/load.py --calls $(or $(N),1000)
 
 ## Formatting and lints, as CI runs them.
 lint:
