@@ -17,13 +17,18 @@ pub fn to_e164(raw: &str, default_region: Region) -> Option<String> {
         Some(rest) => format!("+{rest}"),
         None => trimmed.to_string(),
     };
-    let parsed = phonenumber::parse(Some(default_region.id()), &candidate).ok()?;
-    phonenumber::is_valid(&parsed).then(|| parsed.format().mode(Mode::E164).to_string())
+    // A number with its own country code is parsed without the company's region: phonenumber
+    // would otherwise strip that region's trunk prefix from it (+39 06 … lost its 0 with DE).
+    let region = (!candidate.starts_with('+')).then(|| default_region.id());
+    let parsed = phonenumber::parse(region, &candidate).ok()?;
+    let e164 = phonenumber::is_valid(&parsed).then(|| parsed.format().mode(Mode::E164).to_string())?;
+    // E.164 allows at most 15 digits (some national plans are looser).
+    (e164.len() <= 16).then_some(e164)
 }
 
 /// Caller ids that carry no number: Retell/Twilio placeholders and German words for "withheld".
 pub fn is_withheld(raw: &str) -> bool {
-    let n = raw.trim().to_ascii_lowercase();
+    let n = raw.trim().to_lowercase();
     matches!(
         n.as_str(),
         "" | "anonymous"

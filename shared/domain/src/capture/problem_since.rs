@@ -31,11 +31,18 @@ fn relative_amount(words: &[&str], now: DateTime<Utc>) -> Option<DateTime<Utc>> 
             [.., a] => number_word(a).unwrap_or(1.0),
             [] => 1.0,
         };
-        let secs = (unit.num_seconds() as f64 * amount).round() as i64;
-        return Some(now - Duration::seconds(secs));
+        // A caller's "seit 96486068 Wochen" (or a float like 1e300) is no time; never overflow.
+        let secs = unit.num_seconds() as f64 * amount;
+        if !secs.is_finite() || !(0.0..=MAX_AGO_SECONDS).contains(&secs) {
+            return None;
+        }
+        return Duration::try_seconds(secs.round() as i64).and_then(|d| now.checked_sub_signed(d));
     }
     None
 }
+
+/// "Problem since" further back than this (ten years) is not taken as a time.
+const MAX_AGO_SECONDS: f64 = 10.0 * 366.0 * 86_400.0;
 
 fn unit_duration(word: &str) -> Option<Duration> {
     Some(match word {

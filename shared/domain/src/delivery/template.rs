@@ -55,23 +55,94 @@ pub struct PayloadTemplate {
     tera: Tera,
 }
 
+/// Tags a payload never needs and that let a template recurse until the process dies
+/// (`{% include %}` of itself, a macro calling itself).
+const FORBIDDEN_TAGS: &[&str] = &["include", "import", "extends", "macro"];
+
+/// Longest list `range` makes in a template (tera's own loops forever on `step_by=0`).
+const MAX_RANGE: usize = 1000;
+
+fn forbid_tags(source: &str) -> Result<(), TemplateError> {
+    for (i, _) in source.match_indices("{%") {
+        let tag = source[i + 2..].trim_start_matches(['-', ' ', '\t', '\n', '\r']);
+        if let Some(word) = FORBIDDEN_TAGS.iter().find(|w| tag.starts_with(**w)) {
+            return Err(TemplateError::Compile(format!(
+                "`{{% {word} %}}` is not available in payload templates"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `range(end=…, start=0, step_by=1)`, bounded.
+fn safe_range(args: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
+    let number = |name: &str, default: Option<i64>| match args.get(name).and_then(Value::as_i64).or(default) {
+        Some(n) => Ok(n),
+        None => Err(tera::Error::msg(format!("range needs an integer `{name}`"))),
+    };
+    let (start, end, step) = (
+        number("start", Some(0))?,
+        number("end", None)?,
+        number("step_by", Some(1))?,
+    );
+    if step <= 0 {
+        return Err(tera::Error::msg("range's step_by must be positive"));
+    }
+    let count = if end > start {
+        ((end - start) as u64).div_ceil(step as u64)
+    } else {
+        0
+    };
+    if count > MAX_RANGE as u64 {
+        return Err(tera::Error::msg(format!("range is limited to {MAX_RANGE} items")));
+    }
+    Ok(Value::from(
+        (0..count as i64).map(|i| start + i * step).collect::<Vec<_>>(),
+    ))
+}
+
+/// Runs a step of the template engine; a panic inside it (some filters panic on odd input) is a
+/// template error, not a crashed function.
+fn contained<T>(step: impl FnOnce() -> Result<T, TemplateError>, what: &str) -> Result<T, TemplateError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|_| {
+        Err(TemplateError::Render(format!(
+            "the template engine failed while {what}"
+        )))
+    })
+}
+
 impl PayloadTemplate {
     pub fn compile(source: &str) -> Result<Self, TemplateError> {
-        let mut tera = Tera::default();
-        tera.autoescape_on(vec![".json"]);
-        tera.set_escape_fn(json_escape);
-        tera.add_raw_template(NAME, source)
-            .map_err(|e| TemplateError::Compile(describe(&e)))?;
-        Ok(Self { tera })
+        forbid_tags(source)?;
+        contained(
+            || {
+                let mut tera = Tera::default();
+                tera.autoescape_on(vec![".json"]);
+                tera.set_escape_fn(json_escape);
+                // A template must not read the function's environment (credentials live there).
+                tera.register_function("get_env", |_: &std::collections::HashMap<String, Value>| {
+                    Err(tera::Error::msg("get_env is not available in payload templates"))
+                });
+                tera.register_function("range", safe_range);
+                tera.add_raw_template(NAME, source)
+                    .map_err(|e| TemplateError::Compile(describe(&e)))?;
+                Ok(Self { tera })
+            },
+            "compiling",
+        )
     }
 
     /// Renders and checks that the result is JSON.
     pub fn render(&self, context: &Value) -> Result<String, TemplateError> {
         let ctx = Context::from_value(context.clone()).map_err(|e| TemplateError::Render(describe(&e)))?;
-        let out = self
-            .tera
-            .render(NAME, &ctx)
-            .map_err(|e| TemplateError::Render(describe(&e)))?;
+        let out = contained(
+            || {
+                self.tera
+                    .render(NAME, &ctx)
+                    .map_err(|e| TemplateError::Render(describe(&e)))
+            },
+            "rendering",
+        )?;
         serde_json::from_str::<Value>(&out).map_err(|e| TemplateError::InvalidJson(e.to_string()))?;
         Ok(out)
     }

@@ -121,12 +121,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, IngestError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
+        // serde repeats the offending value; a caller's 100 KB string does not belong in a 400.
+        let detail = crate::text::truncate_chars(&inner.to_string(), 300);
         if inner.is_syntax() || inner.is_eof() {
-            IngestError::bad_request("body", format!("body is not valid JSON: {inner}"))
+            IngestError::bad_request("body", format!("body is not valid JSON: {detail}"))
         } else if path == "." {
-            IngestError::bad_request("body", format!("body must be a JSON object: {inner}"))
+            IngestError::bad_request("body", format!("body is not a Retell request: {detail}"))
         } else {
-            IngestError::bad_request(path.clone(), format!("field `{path}` is invalid: {inner}"))
+            IngestError::bad_request(path.clone(), format!("field `{path}` is invalid: {detail}"))
         }
     })
 }
