@@ -26,10 +26,10 @@ template-check:
 	.venv/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region $(AWS_REGION)
 
-## The four functions built for Lambda (x86_64 here; arm64 needs a machine with that Rust target).
+## The five functions built for Lambda (x86_64 here; arm64 needs a machine with that Rust target).
 lambda-build:
 	infra/emulator.sh install
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --x86-64 -p ingest -p enrich -p deliver -p alert
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --x86-64 -p ingest -p enrich -p deliver -p alert -p sweep
 	@ls -l target/lambda/*/bootstrap | awk '{printf "%-40s %6.1f MiB\n", $$9, $$5/1048576}'
 
 ## The gateway on 127.0.0.1:$(PORT) with the emulator, the demo tenant and its resources.
@@ -52,7 +52,7 @@ ctl:
 ## the way Retell retries; reports statuses, latency, cases created and sent, emulator memory.
 load:
 	@test -f .local/run.env || { echo "start the gateway with make run first"; exit 1; }
-	.venv/bin/python infra/load.py --calls $(or $(N),1000)
+	.venv/bin/python infra/load.py --strict --calls $(or $(N),1000)
 
 ## Formatting and lints, as CI runs them.
 lint:

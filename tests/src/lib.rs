@@ -36,6 +36,7 @@ pub struct Stack {
     /// A local webhook receiver (allow-listed for this stack only).
     pub sink: gateway_local::webhook_sink::Sink,
     pub alert: alert::App,
+    pub sweep: sweep::App,
     /// A local stand-in for Slack's incoming webhook (allow-listed for the alert function).
     pub slack: gateway_local::webhook_sink::Sink,
     /// Unique per stack, for telling this test's e-mails apart in the shared emulator.
@@ -90,6 +91,7 @@ pub async fn stack_allowing(tenants: &[TenantSpec], allow_list: Option<&str>) ->
         .expect("the functions");
     Stack {
         alert: apps.alert,
+        sweep: apps.sweep,
         slack,
         sqs: aws_sdk_sqs::Client::new(&sdk),
         router: apps.ingest.into_router(),

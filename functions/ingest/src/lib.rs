@@ -21,11 +21,11 @@ use gateway_lambda::TimeBudget;
 
 pub use edge::{SIGNATURE_HEADER, router};
 
-/// AWS calls on the hot path: DynamoDB and SQS answer in milliseconds; one slow attempt is
-/// retried once, and a call that still hangs fails instead of the whole request.
+/// AWS calls on the hot path: DynamoDB and SQS answer in milliseconds; a slow attempt is retried,
+/// and a call that still hangs fails instead of the whole request (which the deadline answers 503).
 pub const SDK_TIMEOUTS: SdkTimeouts = SdkTimeouts {
-    attempt: Duration::from_millis(1500),
-    operation: Duration::from_secs(3),
+    attempt: Duration::from_secs(2),
+    operation: Duration::from_secs(4),
 };
 
 /// `Timeout` in template.yaml. Retell gives up after 10 s; a request not finished 1 s before

@@ -128,6 +128,20 @@ impl Ctl {
                     out.unmask_from(old);
                 }
             }
+            if let (Some(appointments), Some(old)) = (desired.appointments.as_mut(), stored.appointments.as_ref()) {
+                appointments.unmask_from(old);
+            }
+        }
+        // A calendar credential still masked has nothing stored to keep: refuse rather than store the mask.
+        if let Some(appointments) = &desired.appointments {
+            let masked: Vec<String> = appointments
+                .masked_secrets()
+                .into_iter()
+                .map(|i| format!("{file}: {}: {}", i.path, i.message))
+                .collect();
+            if !masked.is_empty() {
+                return Err(CtlError::Invalid(masked));
+            }
         }
         let changes = plan(current.as_ref(), &desired);
         if !dry_run {
@@ -156,6 +170,7 @@ impl Ctl {
             if spec.company.slack_webhook_url.is_some() {
                 spec.company.slack_webhook_url = Some(MASKED_SECRET.into());
             }
+            spec.appointments = spec.appointments.as_ref().map(|a| a.masked());
         }
         let yaml = serde_norway::to_string(&spec).map_err(|e| CtlError::Io(e.to_string()))?;
         Ok(format!(

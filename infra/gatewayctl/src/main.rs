@@ -12,7 +12,7 @@ use gatewayctl::{CaseFilter, Ctl, CtlError, parse_since, render_case_table};
 /// Service Gateway operator CLI: tenant configuration as code, customers, cases.
 ///
 /// Talks to AWS through the default credential chain, or to the local emulator when
-/// AWS_ENDPOINT_URL points at it (local mode: http webhook URLs allowed).
+/// AWS_ENDPOINT_URL points at it (local mode: http webhook and calendar server URLs allowed).
 #[derive(Parser)]
 #[command(name = "gatewayctl", version)]
 struct Cli {

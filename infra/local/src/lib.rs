@@ -90,7 +90,7 @@ pub fn ingest_config(provisioned: &Provisioned, retell_api_key: &str) -> ingest:
         table_name: provisioned.table.clone(),
         enrich_queue_url: provisioned.enrich_queue_url.clone(),
         retell_api_key: retell_api_key.to_string(),
-        config_cache: chrono::Duration::seconds(5),
+        config_cache: chrono::Duration::seconds(30),
         recording_links: Some((provisioned.bucket.clone(), LINK_SIGNING_KEY.into())),
     }
 }

@@ -9,7 +9,7 @@ use gateway_adapters::provision::ResourceNames;
 use gateway_domain::capture::retell::signature;
 use gateway_domain::case::CaseReader;
 use gateway_domain::ids::{CallId, CompanyId};
-use gateway_local::stack::{LocalSettings, consume_queues, functions};
+use gateway_local::stack::{LocalSettings, consume_queues, functions, sweep_periodically};
 use gateway_local::{BoxError, emulator_endpoint, emulator_sdk, local_url_policy, provision_and_seed, serve};
 use gatewayctl::{Ctl, load_document};
 use tokio::net::TcpListener;
@@ -107,6 +107,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
         backoff_seconds: vec![5, 10, 20],
     };
     let apps = functions(&endpoint, &provisioned, &settings).await?;
+    sweep_periodically(Arc::new(apps.sweep), std::time::Duration::from_secs(30));
     consume_queues(
         aws_sdk_sqs::Client::new(&sdk),
         &provisioned,
@@ -117,7 +118,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
 
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {api_key} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues, with their Lambda timeouts)\n  webhook sink        http://{}/api/v1/tickets\n  allow-listed        {}\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
+        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {api_key} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues, with their Lambda timeouts); sweep every 30 s\n  webhook sink        http://{}/api/v1/tickets\n  allow-listed        {}\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
         provisioned.table,
         tenant.company.name,
         tenant.company.company_id,

@@ -32,6 +32,7 @@ pub struct Functions {
     pub enrich: enrich::App,
     pub deliver: deliver::App,
     pub alert: alert::App,
+    pub sweep: sweep::App,
 }
 
 /// The four functions against the emulator at `endpoint`.
@@ -44,11 +45,14 @@ pub async fn functions(
         base_url: settings.link_base_url.clone(),
         signing_key: LINK_SIGNING_KEY.into(),
     };
-    let cache = chrono::Duration::seconds(5);
+    // Short enough that an edited tenant takes effect while you watch, long enough that a load
+    // run does not re-read it for every request.
+    let cache = chrono::Duration::seconds(30);
     let ingest_sdk = emulator_sdk_with(endpoint, ingest::SDK_TIMEOUTS).await;
     let enrich_sdk = emulator_sdk_with(endpoint, enrich::SDK_TIMEOUTS).await;
     let deliver_sdk = emulator_sdk_with(endpoint, deliver::SDK_TIMEOUTS).await;
     let alert_sdk = emulator_sdk_with(endpoint, alert::SDK_TIMEOUTS).await;
+    let sweep_sdk = emulator_sdk_with(endpoint, sweep::SDK_TIMEOUTS).await;
     Ok(Functions {
         ingest: ingest::App::new(&ingest_config(provisioned, &settings.retell_api_key), &ingest_sdk),
         enrich: enrich::App::new(
@@ -87,6 +91,14 @@ pub async fn functions(
             },
             &alert_sdk,
         )?,
+        sweep: sweep::App::new(
+            sweep::Config {
+                table_name: provisioned.table.clone(),
+                enrich_queue_url: provisioned.enrich_queue_url.clone(),
+                config_cache: cache,
+            },
+            &sweep_sdk,
+        ),
     })
 }
 
@@ -124,4 +136,16 @@ pub fn consume_queues(
         let app = alert_app.clone();
         async move { alert::handle(&app, event(e, alert::TIME_BUDGET.function_timeout)).await }
     }));
+}
+
+/// Runs the sweep every `every`, as the schedule in template.yaml does (every minute) in AWS.
+pub fn sweep_periodically(app: Arc<sweep::App>, every: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = app.sweep().await {
+                tracing::warn!(error = %e, "sweep failed; the next run tries again");
+            }
+        }
+    });
 }

@@ -42,7 +42,12 @@ impl DynamoStore {
             .collect()
     }
 
-    async fn query_index(&self, index: &str, pk: String, sk_from: Option<String>) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn query_index(
+        &self,
+        index: &str,
+        pk: String,
+        sk_from: Option<String>,
+    ) -> Result<Vec<Item>, StoreError> {
         let (pk_name, sk_name) = if index == keys::GSI1 {
             (keys::GSI1PK, keys::GSI1SK)
         } else {

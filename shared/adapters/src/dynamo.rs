@@ -89,6 +89,19 @@ impl DynamoStore {
             keys::GSI1SK.into(),
             s(format!("{}#{}", case.created_at.to_rfc3339(), case.case_id)),
         );
+        // Until the hand-off completes (which overwrites GSI2 with the ticket index), the case is
+        // listed in the sweep's work list.
+        if !case.is_handed_off() {
+            item.insert(keys::GSI2PK.into(), s(keys::PENDING_HANDOFFS));
+            item.insert(
+                keys::GSI2SK.into(),
+                s(keys::pending_handoff_sk(
+                    &keys::sortable(case.created_at),
+                    &case.company_id,
+                    &case.call_id,
+                )),
+            );
+        }
         Ok(item)
     }
 

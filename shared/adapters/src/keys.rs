@@ -4,6 +4,7 @@
 //! | item                | PK                            | SK                        |
 //! |---------------------|-------------------------------|---------------------------|
 //! | company config      | `COMPANY#c`                   | `CFG#COMPANY`             |
+//! | appointments section| `COMPANY#c`                   | `CFG#APPOINTMENTS`        |
 //! | category            | `COMPANY#c`                   | `CFG#CATEGORY#slug`       |
 //! | case (one per call) | `COMPANY#c`                   | `CASE#<call_id>`          |
 //! | ticket counter      | `COMPANY#c`                   | `COUNTER#TICKET#<year>`   |
@@ -15,10 +16,17 @@
 //! | customer            | `COMPANY#c`                   | `CUSTOMER#<id>`           |
 //! | exchange log entry  | `COMPANY#c#CASE#<case_id>`    | `LOG#<ts>#<n>`            |
 //! | route               | `ROUTE#AGENT#a` / `ROUTE#PHONE#+49…` | `ROUTE`            |
+//! | appointment         | `COMPANY#c`                   | `APPT#<id>`               |
+//! | slot hold (TTL)     | `COMPANY#c#HOLDS`             | `SLOT#<calendar>#<start>` |
+//! | idempotency record  | `COMPANY#c#CALL#<call_id>`    | `OP#<intent>#<subject>`   |
 //!
-//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id) and finds
-//! customers by phone; GSI2 finds a case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`)
-//! and customers by e-mail.
+//! A case not handed off yet is also in GSI2 under `HANDOFF#PENDING` / `<created_at>#<c>#<call>`
+//! until its hand-off completes: the sweep's work list.
+//!
+//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id), finds
+//! customers by phone and a caller's appointments by end time (`COMPANY#c#APPT#PHONE#+49…`);
+//! GSI2 finds a case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`), customers by
+//! e-mail and an appointment by its calendar uid (`COMPANY#c#APPT#UID#<uid>`).
 
 use gateway_domain::ids::{CallId, CaseId, CompanyId, TicketRef};
 use gateway_domain::tenancy::RouteKey;
@@ -36,6 +44,8 @@ pub const EXPIRES_AT: &str = "expires_at";
 
 pub const CONFIG_PREFIX: &str = "CFG#";
 pub const COMPANY_CONFIG: &str = "CFG#COMPANY";
+/// The `appointments:` section of a company's document, as one item.
+pub const APPOINTMENTS_CONFIG: &str = "CFG#APPOINTMENTS";
 pub const CATEGORY_PREFIX: &str = "CFG#CATEGORY#";
 pub const OUTPUT_PREFIX: &str = "CFG#OUTPUT#";
 pub const PRESET_PREFIX: &str = "CFG#PRESET#";
@@ -125,3 +135,46 @@ pub fn route(route: &RouteKey) -> String {
 }
 
 pub const ROUTE_SK: &str = "ROUTE";
+
+/// Slot holds of a company's calendars (one item per calendar and start).
+pub fn slot_holds(company_id: &CompanyId) -> String {
+    format!("COMPANY#{company_id}#HOLDS")
+}
+
+pub fn slot_hold_sk(calendar_key: &str, start: &str) -> String {
+    format!("SLOT#{calendar_key}#{start}")
+}
+
+/// An idempotency record, in the partition of the call that made the change (its audit trail).
+pub fn operation_sk(intent: &str, subject: &str) -> String {
+    format!("OP#{intent}#{subject}")
+}
+
+pub const APPOINTMENT_PREFIX: &str = "APPT#";
+
+pub fn appointment_sk(id: &str) -> String {
+    format!("{APPOINTMENT_PREFIX}{id}")
+}
+
+/// GSI1: a caller's appointments by end time (upcoming = ends after now).
+pub fn appointment_phone_index(company_id: &CompanyId, phone: &str) -> String {
+    format!("COMPANY#{company_id}#APPT#PHONE#{phone}")
+}
+
+/// GSI2: the appointment a calendar booking (its uid) belongs to.
+pub fn appointment_uid_index(company_id: &CompanyId, uid: &str) -> String {
+    format!("COMPANY#{company_id}#APPT#UID#{uid}")
+}
+
+/// GSI2 partition of cases whose hand-off has not completed (a sparse list across companies, read
+/// only by the sweep).
+pub const PENDING_HANDOFFS: &str = "HANDOFF#PENDING";
+
+pub fn pending_handoff_sk(created_at: &str, company_id: &CompanyId, call_id: &CallId) -> String {
+    format!("{created_at}#{company_id}#{call_id}")
+}
+
+/// An instant as text that sorts like the instant (fixed width: milliseconds, `Z`).
+pub fn sortable(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -2,7 +2,11 @@
 //! resource definitions the local stack provisions.
 
 pub mod admin_store;
+pub mod appointment_store;
 pub mod aws;
+pub mod calcom;
+pub mod caldav;
+pub mod calendars;
 pub mod case_store;
 pub mod dynamo;
 pub mod http;

@@ -25,6 +25,7 @@ impl DynamoStore {
             categories: Vec::new(),
             outputs: Vec::new(),
             presets: Vec::new(),
+            appointments: None,
         };
         for item in items {
             let sk = item
@@ -34,6 +35,8 @@ impl DynamoStore {
                 .unwrap_or_default();
             if sk == keys::COMPANY_CONFIG {
                 company = Some(from_config_item(item)?);
+            } else if sk == keys::APPOINTMENTS_CONFIG {
+                spec.appointments = Some(from_config_item(item)?);
             } else if sk.starts_with(keys::CATEGORY_PREFIX) {
                 spec.categories.push(from_config_item(item)?);
             } else if sk.starts_with(keys::OUTPUT_PREFIX) {
@@ -70,6 +73,13 @@ impl DynamoStore {
                 ItemRef::Company => {
                     self.put_config(&pk, keys::COMPANY_CONFIG.into(), &desired.company)
                         .await?
+                }
+                ItemRef::Appointments => {
+                    let sk = keys::APPOINTMENTS_CONFIG.to_string();
+                    match &desired.appointments {
+                        Some(a) if !remove => self.put_config(&pk, sk, a).await?,
+                        _ => self.delete(Self::key(pk.clone(), sk)).await?,
+                    }
                 }
                 ItemRef::Category(slug) => {
                     let sk = keys::category(slug);

@@ -85,6 +85,19 @@ string_id!(
     TicketRef
 );
 
+string_id!(
+    /// One appointment booked through the gateway (a ULID), stable across reschedules.
+    AppointmentId
+);
+string_id!(
+    /// A company's branch (location with its own opening hours and time zone).
+    BranchId
+);
+string_id!(
+    /// A bookable service of a company (`haarschnitt`, `erstberatung`).
+    ServiceId
+);
+
 impl TicketRef {
     /// `TKT-2026-00042`: five digits, more once past 99999.
     pub fn format(year: i32, number: u64) -> Self {

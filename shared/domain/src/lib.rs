@@ -1,10 +1,12 @@
 //! The Service Gateway domain, grouped by bounded context: `tenancy` (a company's configuration),
 //! `capture` (Retell requests → one case per call), `enrichment` (caller and recording),
-//! `delivery` (e-mail and webhooks) and `alerting` (final failures). A context uses another only
-//! through its public ports and types. The modules at the top are the shared kernel: the case,
-//! the call's events, ids, errors, time. Pure: no AWS types and no I/O beyond the port traits.
+//! `delivery` (e-mail and webhooks), `alerting` (final failures) and `appointments` (booking in
+//! spoken German against opening hours). A context uses another only through its public ports
+//! and types. The modules at the top are the shared kernel: the case, the call's events, ids,
+//! errors, time. Pure: no AWS types and no I/O beyond the port traits.
 
 pub mod alerting;
+pub mod appointments;
 pub mod call_event;
 pub mod capture;
 pub mod case;

@@ -263,7 +263,10 @@ mod tests {
 
     #[test]
     fn the_delay_follows_the_receive_count() {
-        assert_eq!([1, 2, 3, 4].map(|n| retry_delay(&[60, 120, 300], n)), [60, 120, 300, 300]);
+        assert_eq!(
+            [1, 2, 3, 4].map(|n| retry_delay(&[60, 120, 300], n)),
+            [60, 120, 300, 300]
+        );
     }
 
     #[test]

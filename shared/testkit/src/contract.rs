@@ -65,6 +65,7 @@ pub async fn run_all<S: CaseStoreUnderTest + ?Sized>(
     a_merge_writes_only_what_capture_owns(store, company, prefix).await;
     a_stale_merge_is_refused(store, company, prefix).await;
     the_hand_off_lease(store, company, prefix).await;
+    unfinished_hand_offs_are_listed_for_the_sweep(store, company, prefix).await;
     ticket_numbers_count_per_company_and_year(store, company, other).await;
     enrichment_moves_forward_only(store, company, prefix).await;
     a_delivered_channel_is_never_overwritten(store, company, prefix).await;
@@ -296,6 +297,37 @@ pub async fn the_hand_off_lease<S: CaseStoreUnderTest + ?Sized>(store: &S, compa
             .complete_handoff(company, &missing, &TicketRef::format(2026, 2), at(2))
             .await
             .is_err()
+    );
+}
+
+pub async fn unfinished_hand_offs_are_listed_for_the_sweep<S: CaseStoreUnderTest + ?Sized>(
+    store: &S,
+    company: &CompanyId,
+    prefix: &str,
+) {
+    let case = new_case(company, &format!("{prefix}_sweep"));
+    let call = &case.call_id;
+    store
+        .create_case(&case, &event(Some(company), call, "call_analyzed", 1))
+        .await
+        .unwrap();
+    let listed = |list: Vec<(CompanyId, CallId)>| list.contains(&(company.clone(), call.clone()));
+    assert!(
+        listed(store.pending_handoffs(at(1), 1000).await.unwrap()),
+        "a case not handed off is on the sweep's list"
+    );
+    assert!(
+        !listed(store.pending_handoffs(at(0), 1000).await.unwrap()),
+        "only cases created before the cut-off"
+    );
+    store.claim_handoff(company, call, 0, 1).await.unwrap();
+    store
+        .complete_handoff(company, call, &TicketRef::format(2026, 3), at(2))
+        .await
+        .unwrap();
+    assert!(
+        !listed(store.pending_handoffs(at(59), 1000).await.unwrap()),
+        "a handed-off case leaves the list"
     );
 }
 

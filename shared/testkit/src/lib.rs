@@ -2,6 +2,10 @@
 //! the contract suite every store implementation must pass (`contract`). Test-only: no Lambda
 //! binary links this crate.
 
+pub mod appointment_contract;
+pub mod appointments;
+pub mod calendar_contract;
 pub mod contract;
 pub mod http_target;
 pub mod memory;
+pub mod radicale;

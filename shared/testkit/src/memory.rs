@@ -178,6 +178,26 @@ impl CaptureStore for MemoryCaseStore {
         self.update(company_id, call_id, |c| c.handoff_lease_until = 0);
         Ok(())
     }
+
+    async fn pending_handoffs(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(CompanyId, CallId)>, StoreError> {
+        let mut pending: Vec<&ServiceCase> = Vec::new();
+        let cases = lock(&self.cases);
+        pending.extend(
+            cases
+                .values()
+                .filter(|c| c.enqueued_at.is_none() && c.created_at < created_before),
+        );
+        pending.sort_by_key(|c| c.created_at);
+        Ok(pending
+            .into_iter()
+            .take(limit)
+            .map(|c| (c.company_id.clone(), c.call_id.clone()))
+            .collect())
+    }
 }
 
 #[async_trait]

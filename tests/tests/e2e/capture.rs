@@ -266,6 +266,7 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
         categories: vec![],
         outputs: vec![],
         presets: vec![],
+        appointments: None,
     };
     let s = stack_with(&[nordit(), berg.clone()]).await;
     s.post("/webhooks/retell", ANALYZED).await;
@@ -311,4 +312,47 @@ async fn a_second_company_sees_none_of_the_first_companys_data() {
     let mut thief = berg;
     thief.routes.agents.push("agent_9f3a1c7e52b84d06a1e3c8f27b".into());
     assert!(s.store.apply_spec(&thief).await.is_err());
+}
+
+/// A request wrote the case and then died (its SDK call timed out after DynamoDB committed):
+/// Retell's retries all met the lease. The sweep, on DynamoDB and SQS, finds the case on its
+/// pending list once the lease has expired and hands it off: ticket number, one enrich message.
+#[tokio::test]
+async fn the_sweep_hands_off_a_case_its_request_left_behind() {
+    use gateway_domain::capture::Handoff;
+    let s = stack().await;
+    let tenant = s.store.tenant(&company_id(COMPANY)).await.unwrap().unwrap();
+    let envelope: gateway_domain::capture::retell::payload::WebhookEnvelope = serde_json::from_str(ANALYZED).unwrap();
+    let now = chrono::Utc::now();
+    let mut case =
+        gateway_domain::capture::draft::from_analysis(&tenant, envelope.call.as_ref().unwrap(), &call_id(CALL_ID), now);
+    case.handoff_lease_until = (now + chrono::Duration::seconds(1)).timestamp_millis();
+    let event = CallEvent::new(Some(&company_id(COMPANY)), &call_id(CALL_ID), "call_analyzed", now);
+    s.store.create_case(&case, &event).await.unwrap();
+    let handoff = Handoff {
+        cases: std::sync::Arc::new(s.store.clone()),
+        queue: std::sync::Arc::new(gateway_adapters::SqsQueue::new(
+            s.sqs.clone(),
+            &s.resources.enrich_queue_url,
+        )),
+        clock: std::sync::Arc::new(gateway_domain::clock::SystemClock),
+        lease: chrono::Duration::seconds(1),
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let report = handoff.sweep(&s.store, 100).await.unwrap();
+    assert_eq!((report.pending, report.handed_off), (1, 1), "{report:?}");
+    let stored = s
+        .store
+        .get_case(&company_id(COMPANY), &call_id(CALL_ID))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.is_handed_off(), "{stored:?}");
+    let (_, delayed, _) = s.queue_counts().await;
+    assert_eq!(
+        delayed, 1,
+        "one enrich message, delayed by the company's enrichment delay"
+    );
+    let again = handoff.sweep(&s.store, 100).await.unwrap();
+    assert_eq!(again.pending, 0, "off the list once handed off");
 }

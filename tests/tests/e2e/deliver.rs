@@ -380,7 +380,9 @@ async fn a_tenant_pointing_at_an_allow_listed_local_system_is_delivered_to() {
         store: s.store.clone(),
         policy: gateway_local::local_url_policy(&[], Some(&allow)),
     };
-    ctl.apply(&file, false).await.expect("gatewayctl accepts the allow-listed URL");
+    ctl.apply(&file, false)
+        .await
+        .expect("gatewayctl accepts the allow-listed URL");
 
     let call = edited(ANALYZED, |v| {
         v["call"]["agent_id"] = json!("agent_roundup_local");
@@ -389,7 +391,11 @@ async fn a_tenant_pointing_at_an_allow_listed_local_system_is_delivered_to() {
     let (status, body) = s.post("/webhooks/retell", &call).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(s.run_enrich_once(5).await, (1, 0));
-    assert_eq!(s.run_deliver_once(5).await, (1, 0), "delivered, not refused by the SSRF guard");
+    assert_eq!(
+        s.run_deliver_once(5).await,
+        (1, 0),
+        "delivered, not refused by the SSRF guard"
+    );
     let case = s
         .store
         .get_case(&company_id("roundup-lokal"), &call_id(CALL_ID))
@@ -397,6 +403,10 @@ async fn a_tenant_pointing_at_an_allow_listed_local_system_is_delivered_to() {
         .unwrap()
         .unwrap();
     assert_eq!(case.output_status, OutputStatus::Sent);
-    assert_eq!(case.external_reference.as_deref(), Some("17"), "the id from Roundup's data.id");
+    assert_eq!(
+        case.external_reference.as_deref(),
+        Some("17"),
+        "the id from Roundup's data.id"
+    );
     assert_eq!(own_system.received().len(), 1);
 }

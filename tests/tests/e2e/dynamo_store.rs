@@ -8,6 +8,12 @@ use gateway_e2e::*;
 use gateway_testkit::contract;
 
 #[tokio::test]
+async fn dynamodb_keeps_the_appointment_store_contract() {
+    let s = stack().await;
+    gateway_testkit::appointment_contract::run_all(&s.store, &company_id(COMPANY), &s.prefix).await;
+}
+
+#[tokio::test]
 async fn dynamodb_keeps_the_store_contract() {
     let s = stack().await;
     contract::run_all(

@@ -1,5 +1,5 @@
 //! The operator CLI against the emulator: apply, idempotent re-apply, dry run, every kind of
-//! validation error, export round trip, customer import, case inspection.
+//! validation error, export round trip, the appointments section, customer import, case inspection.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +10,10 @@ use gatewayctl::{CaseFilter, Ctl, CtlError};
 use lambda_http::http::StatusCode;
 
 const DEMO: &str = "../infra/tenants/nordit.yaml";
+const PRAXIS: &str = "../infra/tenants/praxis.yaml";
+const PRAXIS_ID: &str = "praxis-lister-platz";
+const CALCOM_KEY: &str = "cal_test_beispielschluessel_bitte_ersetzen";
+const CALDAV_PASSWORD: &str = "beispiel-passwort-bitte-ersetzen";
 
 fn ctl(s: &Stack) -> Ctl {
     Ctl {
@@ -234,6 +238,114 @@ async fn export_round_trips_and_masks_secrets() {
     assert!(plain.contains("whsec_") && plain.contains("demo-zammad-token"));
     let path = temp_file("plain.yaml", &plain);
     assert!(ctl.apply(&path, false).await.unwrap().changes.is_empty());
+}
+
+#[tokio::test]
+async fn the_appointments_section_applies_exports_masked_and_reapplies_unchanged() {
+    let s = stack_with(&[]).await;
+    let ctl = ctl(&s);
+    let dry = ctl.apply(Path::new(PRAXIS), true).await.unwrap();
+    let lines: Vec<String> = dry.changes.iter().map(ToString::to_string).collect();
+    assert!(lines.contains(&"+ create appointments".to_string()), "{}", dry.render());
+    // company + appointments + 1 category + 1 output + 1 agent + 1 phone
+    assert_eq!(lines.len(), 6, "{}", dry.render());
+    assert!(s.store.load_spec(&company_id(PRAXIS_ID)).await.unwrap().is_none());
+
+    ctl.apply(Path::new(PRAXIS), false).await.unwrap();
+    let tenant = s.store.tenant(&company_id(PRAXIS_ID)).await.unwrap().unwrap();
+    let booking = tenant.appointments.expect("the functions see the booking setup");
+    assert_eq!(booking.services.len(), 3);
+    assert_eq!(booking.staff.len(), 2);
+    assert_eq!(booking.branches[0].calendar.closures.len(), 2);
+    assert_eq!(booking.calcom.as_ref().unwrap().api_key, CALCOM_KEY);
+    assert_eq!(booking.caldav.as_ref().unwrap().password, CALDAV_PASSWORD);
+    assert!(ctl.apply(Path::new(PRAXIS), false).await.unwrap().changes.is_empty());
+
+    let masked = ctl.export(&company_id(PRAXIS_ID), false).await.unwrap();
+    assert!(!masked.contains(CALCOM_KEY), "Cal.com key masked:\n{masked}");
+    assert!(!masked.contains(CALDAV_PASSWORD), "CalDAV password masked:\n{masked}");
+    assert!(
+        masked.contains("api_key: '********'") || masked.contains("api_key: \"********\""),
+        "{masked}"
+    );
+    assert!(masked.contains("calcom_managed:") && masked.contains("/calendars/praxis-kalender/hausbesuche/"));
+    let exported = temp_file("praxis-export.yaml", &masked);
+    let report = ctl.apply(&exported, false).await.unwrap();
+    assert!(
+        report.changes.is_empty(),
+        "applying the export is a no-op:\n{}",
+        report.render()
+    );
+    let stored = s.store.load_spec(&company_id(PRAXIS_ID)).await.unwrap().unwrap();
+    let a = stored.appointments.unwrap();
+    assert_eq!(a.calcom.unwrap().api_key, CALCOM_KEY, "stored key kept");
+    assert_eq!(a.caldav.unwrap().password, CALDAV_PASSWORD, "stored password kept");
+    let plain = ctl.export(&company_id(PRAXIS_ID), true).await.unwrap();
+    assert!(plain.contains(CALCOM_KEY) && plain.contains(CALDAV_PASSWORD));
+
+    // A masked password for another server is not filled in from the stored one.
+    let moved = temp_file(
+        "praxis-moved.yaml",
+        &masked.replace("cloud.physio-lister-platz.example", "dav.other-host.example"),
+    );
+    let lines = invalid(ctl.apply(&moved, true).await.unwrap_err());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("appointments.caldav.password: is masked"),
+        "{lines:?}"
+    );
+
+    // A changed policy is one item; dropping the section removes it.
+    let edited = temp_file(
+        "praxis-edited.yaml",
+        &std::fs::read_to_string(PRAXIS)
+            .unwrap()
+            .replace("cancel_notice_hours: 12", "cancel_notice_hours: 6"),
+    );
+    let lines: Vec<String> = ctl
+        .apply(&edited, false)
+        .await
+        .unwrap()
+        .changes
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(lines, ["~ change appointments"]);
+    let tenant = s.store.tenant(&company_id(PRAXIS_ID)).await.unwrap().unwrap();
+    assert_eq!(tenant.appointments.unwrap().policy.cancel_notice_hours, 6);
+    let mut desk = s.store.load_spec(&company_id(PRAXIS_ID)).await.unwrap().unwrap();
+    desk.company.mode = gateway_domain::tenancy::GatewayMode::ServiceDesk;
+    desk.appointments = None;
+    let desk_file = temp_file("praxis-desk.yaml", &serde_norway::to_string(&desk).unwrap());
+    let lines: Vec<String> = ctl
+        .apply(&desk_file, false)
+        .await
+        .unwrap()
+        .changes
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(lines, ["~ change company configuration", "- remove appointments"]);
+    let stored = s.store.load_spec(&company_id(PRAXIS_ID)).await.unwrap().unwrap();
+    assert!(stored.appointments.is_none());
+}
+
+#[tokio::test]
+async fn an_appointment_company_without_a_booking_setup_is_refused() {
+    let s = stack_with(&[]).await;
+    let ctl = ctl(&s);
+    let text = std::fs::read_to_string(PRAXIS).unwrap();
+    let cut = text.find("appointments:\n").unwrap();
+    let path = temp_file("praxis-bare.yaml", &text[..cut]);
+    let lines = invalid(ctl.apply(&path, false).await.unwrap_err());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].ends_with(
+            "appointments: is required in mode appointment (branches, services and the calendars they book into)"
+        ),
+        "{lines:?}"
+    );
+    assert!(s.store.load_spec(&company_id(PRAXIS_ID)).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! the whole AWS SDK, so eight of them cost minutes of linking and gigabytes of disk.
 
 mod alert;
+mod appointments;
 mod capture;
 mod deliver;
 mod dynamo_store;

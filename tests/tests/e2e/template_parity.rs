@@ -218,6 +218,7 @@ fn function_timeouts_hold_their_clients_budgets() {
         ("EnrichFunction", enrich::TIME_BUDGET, Some("EnrichQueue")),
         ("DeliverFunction", deliver::TIME_BUDGET, Some("DeliveryQueue")),
         ("AlertFunction", alert::TIME_BUDGET, Some("DeliveryDeadLetterQueue")),
+        ("SweepFunction", sweep::TIME_BUDGET, None),
     ];
     for (id, budget, queue) in functions {
         let timeout = num(&props(&t, id)["Timeout"]);
@@ -235,7 +236,10 @@ fn function_timeouts_hold_their_clients_budgets() {
         );
         if let Some(queue) = queue {
             let visibility = num(&props(&t, queue)["VisibilityTimeout"]);
-            assert!(visibility >= 6 * timeout, "{queue}: visibility {visibility} < 6 × {timeout}");
+            assert!(
+                visibility >= 6 * timeout,
+                "{queue}: visibility {visibility} < 6 × {timeout}"
+            );
         }
     }
     assert!(

@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod draft;
 pub mod error;
+pub mod handoff;
 pub mod inbound;
 pub mod ports;
 pub mod problem_since;
@@ -11,5 +12,6 @@ pub mod retell;
 pub mod service;
 
 pub use error::IngestError;
+pub use handoff::{Handoff, SweepReport};
 pub use ports::{CaptureStore, CapturedContent, CreateOutcome};
 pub use service::{AckStatus, FinalizeReply, Ingest, IngestSettings, Ports, WebhookAck, WebhookReply};

@@ -128,4 +128,11 @@ pub trait CaptureStore: CaseReader {
     ) -> Result<(), StoreError>;
     /// Gives the lease back early (after a failed enqueue) so a retry need not wait for it.
     async fn release_handoff(&self, company_id: &CompanyId, call_id: &CallId) -> Result<(), StoreError>;
+    /// Cases of any company created before `created_before` and not handed off yet (the sweep's
+    /// work list), at most `limit`.
+    async fn pending_handoffs(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(CompanyId, CallId)>, StoreError>;
 }

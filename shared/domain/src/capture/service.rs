@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -17,6 +17,7 @@ use crate::call_event::{CallEvent, RecordingLinks};
 use crate::capture::classify::{Intent, resolve_mode};
 use crate::capture::draft;
 use crate::capture::error::IngestError;
+use crate::capture::handoff::Handoff;
 use crate::capture::inbound::dynamic_variables;
 use crate::capture::ports::{CaptureStore, CapturedContent, CreateOutcome};
 use crate::capture::retell::payload::{
@@ -25,7 +26,7 @@ use crate::capture::retell::payload::{
 use crate::capture::retell::signature;
 use crate::case::ServiceCase;
 use crate::clock::Clock;
-use crate::enrichment::{EnrichQueue, EnrichRequest};
+use crate::enrichment::EnrichQueue;
 use crate::error::{StoreError, chain};
 use crate::ids::{CallId, TicketRef};
 use crate::tenancy::{ConfigStore, RouteKey, Tenant};
@@ -33,8 +34,6 @@ use crate::text::truncate_chars;
 
 /// Retell bodies above this size are refused (413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// SQS's limit for `DelaySeconds`.
-const MAX_DELAY_SECONDS: u32 = 900;
 /// Raw bodies of unrouted events are kept up to this size (DynamoDB items stop at 400 KB).
 const MAX_KEPT_BODY_BYTES: usize = 350 * 1024;
 const MERGE_ATTEMPTS: usize = 3;
@@ -53,7 +52,9 @@ impl IngestSettings {
         Self {
             retell_api_key: retell_api_key.into(),
             max_body_bytes: MAX_BODY_BYTES,
-            handoff_lease: Duration::seconds(15),
+            // Longer than the ingest function may run (8 s): an owner's request is gone before its
+            // lease ends, so a retry (or the sweep) can take over without racing it.
+            handoff_lease: Duration::seconds(10),
         }
     }
 }
@@ -124,11 +125,22 @@ struct Captured {
 pub struct Ingest {
     settings: IngestSettings,
     ports: Ports,
+    handoff: Handoff,
 }
 
 impl Ingest {
     pub fn new(settings: IngestSettings, ports: Ports) -> Self {
-        Self { settings, ports }
+        let handoff = Handoff {
+            cases: ports.cases.clone(),
+            queue: ports.queue.clone(),
+            clock: ports.clock.clone(),
+            lease: settings.handoff_lease,
+        };
+        Self {
+            settings,
+            ports,
+            handoff,
+        }
     }
 
     /// `POST /webhooks/retell`: lifecycle events and `call_inbound`.
@@ -325,7 +337,7 @@ impl Ingest {
         draft.handoff_lease_until = self.lease_until(now);
         let (case, status) = match cases.create_case(&draft, record).await? {
             CreateOutcome::Created => {
-                let case = self.hand_off(tenant, draft).await?;
+                let case = self.handoff.hand_off(tenant, draft).await?;
                 return Ok(Captured {
                     case,
                     status: AckStatus::Captured,
@@ -346,7 +358,7 @@ impl Ingest {
             )
             .await?
         {
-            let case = self.hand_off(tenant, case).await?;
+            let case = self.handoff.hand_off(tenant, case).await?;
             return Ok(Captured { case, status });
         }
         // Either someone finished the hand-off meanwhile, or it is still in flight.
@@ -386,36 +398,6 @@ impl Ingest {
                 .ok_or_else(|| StoreError::Corrupt(format!("case for call {} vanished", existing.call_id)))?;
         }
         Err(IngestError::InProgress(existing.call_id))
-    }
-
-    /// Ticket number, enrich message, then the mark that both happened. The caller holds the lease.
-    async fn hand_off(&self, tenant: &Tenant, mut case: ServiceCase) -> Result<ServiceCase, IngestError> {
-        let cases = &self.ports.cases;
-        let year = case.created_at.with_timezone(&tenant.tz()).year();
-        let number = cases.next_ticket_number(&case.company_id, year).await?;
-        let ticket_ref = TicketRef::format(year, number);
-        let request = EnrichRequest {
-            company_id: case.company_id.clone(),
-            call_id: case.call_id.clone(),
-            case_id: case.case_id.clone(),
-        };
-        let delay = tenant.config.enrichment_delay_seconds.min(MAX_DELAY_SECONDS);
-        if let Err(err) = self.ports.queue.enqueue(&request, delay).await {
-            if let Err(release) = cases.release_handoff(&case.company_id, &case.call_id).await {
-                tracing::warn!(error = %chain(&release), "could not release the hand-off lease; a retry waits for it to expire");
-            }
-            tracing::error!(call_id = %case.call_id, error = %chain(&err), "enqueue failed; answering 5xx so Retell retries");
-            return Err(IngestError::Enqueue(err));
-        }
-        let at = self.ports.clock.now();
-        cases
-            .complete_handoff(&case.company_id, &case.call_id, &ticket_ref, at)
-            .await?;
-        tracing::info!(company_id = %case.company_id, call_id = %case.call_id, ticket = %ticket_ref, delay, "case handed to enrichment");
-        case.ticket_ref = Some(ticket_ref);
-        case.enqueued_at = Some(at);
-        case.handoff_lease_until = 0;
-        Ok(case)
     }
 
     async fn inbound(&self, event: &str, inbound: InboundCall, body: &[u8]) -> Value {
@@ -498,7 +480,7 @@ impl Ingest {
     }
 
     fn lease_until(&self, now: DateTime<Utc>) -> i64 {
-        (now + self.settings.handoff_lease).timestamp_millis()
+        self.handoff.lease_until(now)
     }
 }
 

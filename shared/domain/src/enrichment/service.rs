@@ -94,7 +94,7 @@ impl Enricher {
         let case = match p.cases.begin_enrichment(&request.company_id, &request.call_id).await? {
             EnrichClaim::Started(case) => *case,
             EnrichClaim::Finished(case) => {
-                self.hand_to_delivery(&case, receive_count).await?;
+                self.hand_to_delivery(&case, receive_count, last).await?;
                 return Ok(EnrichOutcome::Duplicate);
             }
             EnrichClaim::Missing => {
@@ -147,7 +147,7 @@ impl Enricher {
         entry.detail = Some(format!("enrichment {}", outcome.as_str()));
         entry.error_message = info.error.clone();
         self.log(&case, entry).await;
-        self.hand_to_delivery(&case, receive_count).await?;
+        self.hand_to_delivery(&case, receive_count, last).await?;
         Ok(EnrichOutcome::Finished(outcome))
     }
 
@@ -309,10 +309,22 @@ impl Enricher {
         result.map(|_| ()).map_err(EnrichError::from)
     }
 
-    /// One delivery message per case: repeated only if the mark that it was sent is missing.
-    async fn hand_to_delivery(&self, case: &ServiceCase, attempt: u32) -> Result<(), EnrichError> {
+    /// One delivery message per case: repeated only if the mark that it was sent is missing. A
+    /// case whose capture hand-off is not recorded yet (the enrich message went out but the request
+    /// that sent it failed before marking it) waits for the retry or sweep that records its ticket
+    /// number, unless this is the last receive: then it goes on without one rather than never.
+    async fn hand_to_delivery(&self, case: &ServiceCase, attempt: u32, last: bool) -> Result<(), EnrichError> {
         if case.delivery_enqueued_at.is_some() {
             return Ok(());
+        }
+        // `case` was read when enrichment was claimed, after the enrich message arrived.
+        if !case.is_handed_off() {
+            if !last {
+                return Err(EnrichError::NotReady(
+                    "the case's hand-off (ticket number) is not recorded yet".into(),
+                ));
+            }
+            tracing::error!(call_id = %case.call_id, "last receive: delivering a case whose hand-off was never recorded");
         }
         let p = &self.ports;
         let request = DeliverRequest {

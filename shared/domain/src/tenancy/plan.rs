@@ -1,5 +1,5 @@
 //! What applying a tenant document changes: compares the stored document with the desired one
-//! item by item (company, categories, outputs, presets, routes).
+//! item by item (company, appointments, categories, outputs, presets, routes).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -9,6 +9,8 @@ use crate::tenancy::tenant::{RouteKey, TenantSpec};
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ItemRef {
     Company,
+    /// The `appointments:` section, one item (branches, services, staff, calendars, policy).
+    Appointments,
     Category(String),
     Output(String),
     Preset(String),
@@ -19,6 +21,7 @@ impl fmt::Display for ItemRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ItemRef::Company => write!(f, "company configuration"),
+            ItemRef::Appointments => write!(f, "appointments"),
             ItemRef::Category(s) => write!(f, "category {s}"),
             ItemRef::Output(s) => write!(f, "output {s}"),
             ItemRef::Preset(s) => write!(f, "preset {s}"),
@@ -60,6 +63,9 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 fn items(spec: &TenantSpec) -> BTreeMap<ItemRef, String> {
     let mut map = BTreeMap::new();
     map.insert(ItemRef::Company, json(&spec.company));
+    if let Some(appointments) = &spec.appointments {
+        map.insert(ItemRef::Appointments, json(appointments));
+    }
     for c in &spec.categories {
         map.insert(ItemRef::Category(c.slug.clone()), json(c));
     }
@@ -124,6 +130,7 @@ mod tests {
             }],
             outputs: vec![],
             presets: vec![],
+            appointments: None,
         }
     }
 
@@ -134,6 +141,55 @@ mod tests {
         assert_eq!(first.len(), 3);
         assert!(first.iter().all(|c| c.kind == ChangeKind::Create));
         assert!(plan(Some(&s), &s).is_empty());
+    }
+
+    fn with_appointments() -> TenantSpec {
+        let mut s = spec();
+        s.appointments = Some(
+            serde_json::from_value(serde_json::json!({
+                "calcom": {"api_key": "cal_test_abc"},
+                "branches": [{"id": "main", "name": "Praxis", "opening_hours": {"mon": ["08:00-12:00"]}}],
+                "services": [{"id": "kg", "name": "KG", "duration_minutes": 25, "calendar": {"calcom": {"event_type_id": 7}}}]
+            }))
+            .unwrap(),
+        );
+        s
+    }
+
+    fn lines(current: Option<&TenantSpec>, desired: &TenantSpec) -> Vec<String> {
+        plan(current, desired).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn the_appointments_section_is_one_item() {
+        let s = with_appointments();
+        let first = lines(None, &s);
+        assert_eq!(first.len(), 4);
+        assert!(first.contains(&"+ create appointments".to_string()), "{first:?}");
+        assert!(plan(Some(&s), &s).is_empty(), "re-applying changes nothing");
+        assert_eq!(lines(Some(&spec()), &s), ["+ create appointments"]);
+
+        let mut changed = s.clone();
+        let a = changed.appointments.as_mut().unwrap();
+        a.policy.cancel_notice_hours = 12;
+        a.services[0].duration_minutes = 30;
+        assert_eq!(lines(Some(&s), &changed), ["~ change appointments"]);
+
+        assert_eq!(lines(Some(&s), &spec()), ["- remove appointments"]);
+    }
+
+    #[test]
+    fn an_export_with_masked_secrets_plans_nothing_once_unmasked() {
+        let stored = with_appointments();
+        let mut exported = stored.clone();
+        exported.appointments = stored.appointments.as_ref().map(|a| a.masked());
+        assert_eq!(lines(Some(&stored), &exported), ["~ change appointments"]);
+        exported
+            .appointments
+            .as_mut()
+            .unwrap()
+            .unmask_from(stored.appointments.as_ref().unwrap());
+        assert!(plan(Some(&stored), &exported).is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::appointments::setup::{Appointments, AppointmentsSpec};
 use crate::case::{CaseType, Priority};
 use crate::ids::CompanyId;
 use crate::locale::{Region, TimeZone};
@@ -165,6 +166,8 @@ pub struct Tenant {
     pub presets: Vec<Preset>,
     pub time_zone: TimeZone,
     pub region: Region,
+    /// The booking setup, when the company books appointments.
+    pub appointments: Option<Appointments>,
 }
 
 /// A stored tenant document that cannot be used (validation at apply time makes it rare).
@@ -174,6 +177,8 @@ pub enum TenantError {
     TimeZone(String),
     #[error("company.default_region: {0}")]
     Region(String),
+    #[error("{0}")]
+    Appointments(String),
 }
 
 impl Tenant {
@@ -215,6 +220,9 @@ pub struct TenantSpec {
     pub outputs: Vec<OutputConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub presets: Vec<Preset>,
+    /// Branches, services, staff, calendars and booking policy (appointment and hybrid modes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointments: Option<AppointmentsSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -236,6 +244,13 @@ impl TenantSpec {
             presets: self.presets.clone(),
             time_zone: self.company.time_zone.parse().map_err(TenantError::TimeZone)?,
             region: self.company.default_region.parse().map_err(TenantError::Region)?,
+            appointments: match &self.appointments {
+                Some(spec) => Some(spec.build().map_err(|issues| {
+                    let lines: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect();
+                    TenantError::Appointments(lines.join("; "))
+                })?),
+                None => None,
+            },
         })
     }
 

@@ -11,7 +11,7 @@ use crate::locale::{Region, TimeZone};
 use crate::phone::to_e164;
 use crate::ssrf::{UrlPolicy, check_url};
 use crate::tenancy::output::{BUILTIN_PRESETS, MASKED_SECRET, OutputConfig, OutputType};
-use crate::tenancy::tenant::TenantSpec;
+use crate::tenancy::tenant::{GatewayMode, TenantSpec};
 
 /// One problem in a tenant document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,6 +238,8 @@ pub fn validate(spec: &TenantSpec, policy: &UrlPolicy) -> Vec<Issue> {
         check_headers(&mut r, &format!("{path}.headers"), p.headers.keys());
     }
 
+    check_appointments(&mut r, spec, policy);
+
     let mut ids = HashSet::new();
     for (i, o) in spec.outputs.iter().enumerate() {
         check_output(&mut r, &format!("outputs[{i}]"), o, &preset_slugs, policy);
@@ -254,6 +256,53 @@ pub fn validate(spec: &TenantSpec, policy: &UrlPolicy) -> Vec<Issue> {
         }
     }
     r.0
+}
+
+/// The `appointments:` section: everything `AppointmentsSpec::build` finds, the calendar servers'
+/// URLs (tenant-controlled: the SSRF policy applies), the CalDAV login, and that a company that
+/// books appointments has something to book.
+fn check_appointments(r: &mut Report, spec: &TenantSpec, policy: &UrlPolicy) {
+    let mode = match spec.company.mode {
+        GatewayMode::Appointment => Some("appointment"),
+        GatewayMode::Hybrid => Some("hybrid"),
+        GatewayMode::ServiceDesk => None,
+    };
+    let Some(a) = &spec.appointments else {
+        if let Some(mode) = mode {
+            r.add(
+                "appointments",
+                format!("is required in mode {mode} (branches, services and the calendars they book into)"),
+            );
+        }
+        return;
+    };
+    if let Some(mode) = mode
+        && a.services.is_empty()
+    {
+        r.add(
+            "appointments.services",
+            format!("mode {mode} needs at least one service"),
+        );
+    }
+    if let Err(issues) = a.build() {
+        r.0.extend(issues);
+    }
+    if let Some(url) = a.calcom.as_ref().and_then(|c| c.base_url.as_deref())
+        && let Err(e) = check_url(url, policy)
+    {
+        r.add("appointments.calcom.base_url", e);
+    }
+    if let Some(dav) = &a.caldav {
+        if let Err(e) = check_url(&dav.base_url, policy) {
+            r.add("appointments.caldav.base_url", e);
+        }
+        if dav.username.trim().is_empty() {
+            r.add("appointments.caldav.username", "must not be empty");
+        }
+        if dav.password.is_empty() {
+            r.add("appointments.caldav.password", "must not be empty");
+        }
+    }
 }
 
 fn check_headers<'a>(r: &mut Report, path: &str, names: impl Iterator<Item = &'a String>) {
@@ -349,5 +398,151 @@ fn check_output(r: &mut Report, path: &str, o: &OutputConfig, presets: &HashSet<
             }
         }
         (None, false) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointments::calendar::slots::StaffId;
+    use crate::appointments::setup::CALCOM_API;
+
+    const PRAXIS: &str = include_str!("../../../../infra/tenants/praxis.yaml");
+
+    fn doc(yaml: &str) -> TenantSpec {
+        serde_norway::from_str(yaml).unwrap()
+    }
+
+    fn paths(issues: &[Issue]) -> Vec<String> {
+        issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect()
+    }
+
+    #[test]
+    fn the_praxis_example_validates_under_the_strict_policy_and_builds() {
+        let spec = doc(PRAXIS);
+        let issues = validate(&spec, &UrlPolicy::strict());
+        assert!(issues.is_empty(), "{:#?}", paths(&issues));
+        assert_eq!(spec.company.mode, GatewayMode::Appointment);
+        let tenant = spec.tenant().unwrap();
+        let a = tenant.appointments.expect("appointments built");
+        assert_eq!(a.branches.len(), 1);
+        assert_eq!(a.branches[0].calendar.closures.len(), 2);
+        assert_eq!(a.staff.len(), 2);
+        let ids: Vec<&str> = a.services.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["erstbefund", "krankengymnastik", "hausbesuch"]);
+        let kg = a.service(&"krankengymnastik".into()).unwrap();
+        assert_eq!(kg.calendars_for(Some(&StaffId("yilmaz".into()))).len(), 1);
+        assert_eq!(kg.calendars_for(None).len(), 2);
+        assert_eq!(a.calcom.as_ref().unwrap().base_url(), CALCOM_API);
+        assert!(a.calcom.as_ref().unwrap().api_key.starts_with("cal_test_"));
+        assert!(a.caldav.is_some());
+        assert_eq!(a.policy.fee_for(72.0), None);
+        assert_eq!(a.policy.fee_for(30.0), Some(10.0));
+        assert_eq!(a.policy.fee_for(3.0), Some(15.0));
+    }
+
+    #[test]
+    fn every_appointments_problem_is_reported_at_once_with_its_path() {
+        let spec = doc(r#"
+company: {company_id: praxis, name: Praxis, mode: appointment}
+appointments:
+  caldav: {base_url: "http://10.0.0.5/dav", username: " ", password: geheim}
+  branches:
+  - id: main
+    name: Praxis
+    time_zone: Europe/Hanover
+    opening_hours: {mon: ["12:00-08:00"], tue: ["08:00-12:00", "11:00-13:00"]}
+  - {id: main, name: Zweigstelle, opening_hours: {}}
+  staff:
+  - {id: weber, name: Frau Weber}
+  - {id: weber, name: Noch eine Frau Weber}
+  services:
+  - {id: kg, name: KG, branch: main, duration_minutes: 25, staff: [mueller], calendar: {calcom: {event_type_id: 7}}}
+  - {id: kg, name: KG lang, branch: main, duration_minutes: 50}
+"#);
+        let issues = paths(&validate(&spec, &UrlPolicy::strict()));
+        let text = issues.join("\n");
+        for expected in [
+            "appointments.branches[0].time_zone:",
+            "appointments.branches[0].opening_hours.mon[0]:",
+            "appointments.branches[0].opening_hours.tue[1]: '11:00-13:00' overlaps",
+            "appointments.branches[1].id: 'main' is listed twice",
+            "appointments.staff[1].id: 'weber' is listed twice",
+            "appointments.services[0].staff[0]: no staff member 'mueller'",
+            "appointments.services[0].calendar: books into Cal.com but appointments.calcom is not set",
+            "appointments.services[1].id: 'kg' is listed twice",
+            "appointments.services[1].calendar: is required",
+            "appointments.caldav.base_url: must use https",
+            "appointments.caldav.username: must not be empty",
+        ] {
+            assert!(text.contains(expected), "missing {expected} in:\n{text}");
+        }
+        assert_eq!(issues.len(), 11, "{text}");
+    }
+
+    #[test]
+    fn calendar_server_urls_follow_the_url_policy() {
+        let yaml = PRAXIS
+            .replace(
+                "https://cloud.physio-lister-platz.example/remote.php/dav",
+                "http://127.0.0.1:5232/",
+            )
+            .replace("  calcom:\n", "  calcom:\n    base_url: https://169.254.169.254/v2\n");
+        let spec = doc(&yaml);
+        let strict = paths(&validate(&spec, &UrlPolicy::strict()));
+        assert!(
+            strict[0].starts_with("appointments.calcom.base_url: address 169.254.169.254"),
+            "{strict:?}"
+        );
+        assert!(
+            strict[1].starts_with("appointments.caldav.base_url: must use https"),
+            "{strict:?}"
+        );
+        assert_eq!(strict.len(), 2, "{strict:?}");
+        // Local mode: http and the allow-listed loopback server are fine; the metadata address never is.
+        let local = paths(&validate(&spec, &UrlPolicy::local(vec!["127.0.0.1:5232".into()])));
+        assert_eq!(local.len(), 1, "{local:?}");
+        assert!(local[0].starts_with("appointments.calcom.base_url:"), "{local:?}");
+    }
+
+    #[test]
+    fn appointment_and_hybrid_companies_need_services_a_service_desk_does_not() {
+        let mut spec = doc(PRAXIS);
+        spec.appointments = None;
+        assert_eq!(
+            paths(&validate(&spec, &UrlPolicy::strict())),
+            ["appointments: is required in mode appointment (branches, services and the calendars they book into)"]
+        );
+        spec.company.mode = GatewayMode::ServiceDesk;
+        assert!(validate(&spec, &UrlPolicy::strict()).is_empty());
+
+        let mut spec = doc(PRAXIS);
+        spec.company.mode = GatewayMode::Hybrid;
+        spec.appointments.as_mut().unwrap().services.clear();
+        assert_eq!(
+            paths(&validate(&spec, &UrlPolicy::strict())),
+            ["appointments.services: mode hybrid needs at least one service"]
+        );
+    }
+
+    #[test]
+    fn masked_calendar_secrets_pass_validation() {
+        let mut spec = doc(PRAXIS);
+        spec.appointments = spec.appointments.as_ref().map(|a| a.masked());
+        let a = spec.appointments.as_ref().unwrap();
+        assert_eq!(a.calcom.as_ref().unwrap().api_key, MASKED_SECRET);
+        assert_eq!(a.caldav.as_ref().unwrap().password, MASKED_SECRET);
+        assert!(validate(&spec, &UrlPolicy::strict()).is_empty());
+        // An empty password or a key that is not Cal.com's does not.
+        let a = spec.appointments.as_mut().unwrap();
+        a.caldav.as_mut().unwrap().password.clear();
+        a.calcom.as_mut().unwrap().api_key = "sk_live_123".into();
+        assert_eq!(
+            paths(&validate(&spec, &UrlPolicy::strict())),
+            [
+                "appointments.calcom.api_key: must be a Cal.com API key (cal_live_… or cal_test_…)",
+                "appointments.caldav.password: must not be empty"
+            ]
+        );
     }
 }

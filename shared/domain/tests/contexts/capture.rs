@@ -4,6 +4,7 @@ use chrono::Duration;
 use gateway_domain::call_event::{CallEvent, CallEventReader};
 use gateway_domain::capture::CaptureStore;
 use gateway_domain::capture::draft;
+use gateway_domain::capture::handoff::Handoff;
 use gateway_domain::capture::retell::signature;
 use gateway_domain::case::{CaseReader, ServiceCase};
 use gateway_domain::clock::Clock;
@@ -317,6 +318,47 @@ async fn an_abandoned_hand_off_is_finished_by_a_retry_after_the_lease() {
     let ack = w.ack(ANALYZED).await;
     assert!(ack.ticket_id.is_some());
     assert_eq!(w.queue.sent().len(), 1);
+}
+
+/// A request that wrote the case and died (Retell's retries all came while its lease held): the
+/// sweep finds the case once the lease has expired and hands it off, exactly once.
+#[tokio::test]
+async fn the_sweep_hands_off_a_case_whose_request_died_and_only_once() {
+    let w = world();
+    let spec: TenantSpec = serde_norway::from_str(NORDIT).unwrap();
+    let call: gateway_domain::capture::retell::payload::WebhookEnvelope = serde_json::from_str(ANALYZED).unwrap();
+    let call_id = CallId::new(CALL_ID);
+    let mut draft = draft::from_analysis(
+        &spec.tenant().unwrap(),
+        call.call.as_ref().unwrap(),
+        &call_id,
+        w.clock.now(),
+    );
+    draft.handoff_lease_until = (w.clock.now() + Duration::seconds(10)).timestamp_millis();
+    let record = CallEvent::new(Some(&draft.company_id), &call_id, "call_analyzed", w.clock.now());
+    w.cases.create_case(&draft, &record).await.unwrap();
+    let sweep = Handoff {
+        cases: w.cases.clone(),
+        queue: w.queue.clone(),
+        clock: w.clock.clone(),
+        lease: Duration::seconds(10),
+    };
+    let report = sweep.sweep(w.config.as_ref(), 100).await.unwrap();
+    assert_eq!(report.handed_off, 0, "too young: its request may still be at it");
+    w.clock.advance(Duration::seconds(11));
+    let report = sweep.sweep(w.config.as_ref(), 100).await.unwrap();
+    assert_eq!((report.pending, report.handed_off), (1, 1));
+    let case = w.cases.get_case(&draft.company_id, &call_id).await.unwrap().unwrap();
+    assert!(case.is_handed_off() && case.ticket_ref.is_some());
+    assert_eq!(w.queue.sent().len(), 1);
+    let report = sweep.sweep(w.config.as_ref(), 100).await.unwrap();
+    assert_eq!(report.pending, 0, "handed off: off the list");
+    let ack = w.ack(ANALYZED).await;
+    assert_eq!(
+        ack.ticket_id, case.ticket_ref,
+        "a late Retell retry gets the same ticket"
+    );
+    assert_eq!(w.queue.sent().len(), 1, "and enqueues nothing more");
 }
 
 #[tokio::test]

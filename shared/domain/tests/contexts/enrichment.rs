@@ -138,6 +138,42 @@ impl World {
     }
 }
 
+/// The enrich message went out but the request that sent it failed before recording the hand-off
+/// (its SendMessage timed out after SQS took the message): enrichment waits for the ticket number
+/// (a retry or the sweep records it) instead of delivering a case without one, except on the last
+/// receive, where delivering beats never delivering.
+#[tokio::test]
+async fn a_case_whose_hand_off_is_not_recorded_waits_for_its_ticket_number() {
+    let w = world();
+    w.capture(ANALYZED).await;
+    let case = w.case().await;
+    // Undo the recorded hand-off, as if complete_handoff never ran.
+    let mut unrecorded = case.clone();
+    unrecorded.call_id = CallId::new("call_unrecorded");
+    unrecorded.ticket_ref = None;
+    unrecorded.enqueued_at = None;
+    let event = gateway_domain::call_event::CallEvent::new(
+        Some(&unrecorded.company_id),
+        &unrecorded.call_id,
+        "call_ended",
+        w.clock.now(),
+    );
+    gateway_domain::capture::CaptureStore::create_case(w.cases.as_ref(), &unrecorded, &event)
+        .await
+        .unwrap();
+    let request = EnrichRequest {
+        company_id: COMPANY.into(),
+        call_id: unrecorded.call_id.clone(),
+        case_id: unrecorded.case_id.clone(),
+    };
+    let first = w.enricher.process(&request, 1, Deadline::none()).await;
+    assert!(matches!(first, Err(EnrichError::NotReady(_))), "{first:?}");
+    assert!(w.delivery.sent().is_empty(), "not delivered without a ticket number");
+    let last = w.enricher.process(&request, 3, Deadline::none()).await;
+    assert!(last.is_ok(), "{last:?}");
+    assert_eq!(w.delivery.sent().len(), 1, "the last receive goes on rather than never");
+}
+
 #[tokio::test]
 async fn enriches_matches_by_caller_id_stores_the_recording_and_hands_off_once() {
     let w = world();

@@ -2,6 +2,7 @@
 //! (`gateway-testkit`), in milliseconds; and the store contract run against those twins.
 
 mod alerting;
+mod appointments;
 mod capture;
 mod delivery;
 mod enrichment;

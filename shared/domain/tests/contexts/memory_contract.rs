@@ -17,3 +17,9 @@ async fn the_memory_store_keeps_the_store_contract() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_memory_appointment_store_keeps_its_contract() {
+    let store = gateway_testkit::appointments::MemoryAppointmentStore::default();
+    gateway_testkit::appointment_contract::run_all(&store, &CompanyId::new("praxis"), "mem").await;
+}

@@ -1,0 +1,91 @@
+//! The sweep Lambda, run every minute by a schedule: finishes the hand-off of every captured case
+//! whose request wrote it and then died or timed out (a slow store, a lost SendMessage answer)
+//! while Retell's retries found it still leased. Without it such a case would wait forever.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
+use gateway_adapters::{DynamoStore, SqsQueue};
+use gateway_domain::capture::{Handoff, SweepReport};
+use gateway_domain::clock::SystemClock;
+use gateway_domain::tenancy::cache::CachedConfigStore;
+use gateway_lambda::TimeBudget;
+use lambda_runtime::{Error, LambdaEvent};
+use serde_json::Value;
+
+pub const SDK_TIMEOUTS: SdkTimeouts = SdkTimeouts {
+    attempt: Duration::from_secs(5),
+    operation: Duration::from_secs(10),
+};
+
+/// `Timeout` in template.yaml.
+pub const TIME_BUDGET: TimeBudget = TimeBudget {
+    function_timeout: Duration::from_secs(60),
+    margin: Duration::from_secs(5),
+    calls: &[("aws", SDK_TIMEOUTS.operation)],
+};
+
+/// Cases handed off per run at most (the rest wait a minute for the next one).
+pub const BATCH: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub enrich_queue_url: String,
+    pub config_cache: chrono::Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env_var("TABLE_NAME")?,
+            enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
+            config_cache: config_cache_from_env()?,
+        })
+    }
+}
+
+pub struct App {
+    handoff: Handoff,
+    config: Arc<dyn gateway_domain::tenancy::ConfigStore>,
+}
+
+impl App {
+    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
+        let clock = Arc::new(SystemClock);
+        Self {
+            handoff: Handoff {
+                cases: Arc::new(store.clone()),
+                queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.enrich_queue_url)),
+                clock: clock.clone(),
+                lease: gateway_domain::capture::IngestSettings::new("").handoff_lease,
+            },
+            config: Arc::new(CachedConfigStore::new(store, clock, config.config_cache)),
+        }
+    }
+
+    /// One run (what the schedule triggers).
+    pub async fn sweep(&self) -> Result<SweepReport, Error> {
+        let report = self.handoff.sweep(self.config.as_ref(), BATCH).await?;
+        if report.pending > 0 {
+            tracing::warn!(?report, "swept interrupted hand-offs");
+        }
+        Ok(report)
+    }
+}
+
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let deadline = TIME_BUDGET.deadline(&event.context);
+    match tokio::time::timeout_at(deadline.instant().into(), app.sweep()).await {
+        Ok(report) => {
+            let r = report?;
+            Ok(
+                serde_json::json!({"pending": r.pending, "handed_off": r.handed_off, "leased": r.leased, "failed": r.failed}),
+            )
+        }
+        Err(_) => Err("the sweep did not finish before the deadline; the next run continues".into()),
+    }
+}

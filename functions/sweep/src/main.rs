@@ -1,0 +1,12 @@
+//! Wiring only: configuration, clients, run.
+
+use lambda_runtime::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = sweep::Config::from_env()?;
+    let sdk = gateway_adapters::aws::sdk_config(sweep::SDK_TIMEOUTS).await;
+    let app = sweep::App::new(config, &sdk);
+    run(service_fn(|event| sweep::handle(&app, event))).await
+}
