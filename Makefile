@@ -7,7 +7,7 @@ export RETELL_API_KEY ?= key_local_demo
 export CARGO_TERM_COLOR ?= never
 PORT ?= 3000
 
-.PHONY: test template-check lambda-build run demo ctl load lint bench measure-recording measure-delivery clean-local
+.PHONY: test template-check lambda-build run demo demo-appointment ctl load lint bench measure-recording measure-delivery measure-console clean-local
 
 # One build for the tools and the tests: the same packages and targets as `cargo test --workspace`,
 # so cargo resolves the same features and `make run` after `make test` reuses every crate instead
@@ -17,6 +17,7 @@ BUILD_ALL = cargo build --locked --workspace --bins --tests
 ## Every test: unit, handler, adapter and end-to-end (against a fresh emulator on a free port),
 ## plus the template checks and the emulator's own (the patched moto keeps moto's semantics).
 test: template-check
+	infra/browser.sh install
 	.venv/bin/python -m unittest discover -s infra/tests
 	infra/emulator.sh run cargo test --workspace --locked
 
@@ -26,10 +27,10 @@ template-check:
 	.venv/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region $(AWS_REGION)
 
-## The five functions built for Lambda (x86_64 here; arm64 needs a machine with that Rust target).
+## The six functions built for Lambda (x86_64 here; arm64 needs a machine with that Rust target).
 lambda-build:
 	infra/emulator.sh install
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --x86-64 -p ingest -p enrich -p deliver -p alert -p sweep
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --x86-64 -p ingest -p enrich -p deliver -p alert -p sweep -p console
 	@ls -l target/lambda/*/bootstrap | awk '{printf "%-40s %6.1f MiB\n", $$9, $$5/1048576}'
 
 ## The gateway on 127.0.0.1:$(PORT) with the emulator, the demo tenant and its resources.
@@ -41,6 +42,12 @@ run:
 demo:
 	@$(BUILD_ALL) -q
 	target/debug/gateway-local demo --port $(PORT)
+
+## Plays a booking conversation with the example practice against the running gateway (`make run`):
+## check -> taken -> alternatives -> book -> confirmation e-mail with .ics -> move -> cancel.
+demo-appointment:
+	@$(BUILD_ALL) -q
+	target/debug/gateway-local demo-appointment --port $(PORT)
 
 ## gatewayctl against the running local gateway, e.g. make ctl ARGS="cases list --company nordit-hannover"
 ctl:
@@ -72,6 +79,11 @@ measure-recording:
 measure-delivery:
 	cargo build --release --locked -p gateway-local
 	infra/emulator.sh run target/release/gateway-local measure-delivery --cases $(or $(CASES),500)
+
+## Server time of the console's cases list and dashboard with 10 000 cases of one company (CASES=…).
+measure-console:
+	cargo build --release --locked -p gateway-local
+	infra/emulator.sh run target/release/gateway-local measure-console --cases $(or $(CASES),10000)
 
 clean-local:
 	infra/emulator.sh stop

@@ -241,6 +241,20 @@ impl Stack {
         (event.records.len(), failed.len())
     }
 
+    /// Runs the deliver handler until the delivery queue is empty (a retried copy comes back
+    /// after 1 s); fails after 30 s.
+    pub async fn deliver_all(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (received, _) = self.run_deliver_once(2).await;
+            let (visible, _, in_flight) = self.counts(&self.resources.delivery_queue_url).await;
+            if received == 0 && visible == 0 && in_flight == 0 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the delivery queue never emptied");
+        }
+    }
+
     /// One round of the alert function on the delivery DLQ. Returns (received, failed).
     pub async fn run_alert_once(&self, wait_seconds: i32) -> (usize, usize) {
         let queue = &self.resources.delivery_dlq_url;
@@ -267,6 +281,29 @@ impl Stack {
         panic!("the emulator did not return data.json");
     }
 
+    /// Raw messages the emulator's SES accepted for `address`, oldest first (`raw_data`).
+    pub async fn raw_emails_to(&self, address: &str) -> Vec<String> {
+        self.sent_emails()
+            .await
+            .into_iter()
+            .filter(|m| m["destinations"].to_string().contains(address))
+            .filter_map(|m| m["raw_data"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The hand-off the ingest function runs after an appointment change, on this stack's store
+    /// and delivery queue.
+    pub fn notice_handoff(&self) -> gateway_domain::notices::NoticeHandoff {
+        gateway_domain::notices::NoticeHandoff {
+            notices: std::sync::Arc::new(self.store.clone()),
+            queue: std::sync::Arc::new(gateway_adapters::SqsQueue::new(
+                self.sqs.clone(),
+                &self.resources.delivery_queue_url,
+            )),
+            clock: std::sync::Arc::new(gateway_domain::clock::SystemClock),
+        }
+    }
+
     pub fn recording_url(&self, path: &str) -> String {
         format!("http://{}{path}", self.recording_host)
     }
@@ -277,6 +314,8 @@ fn collect_messages(v: &Value, out: &mut Vec<Value>) {
         Value::Object(map) => {
             if map.contains_key("destinations") && map.contains_key("subject") {
                 out.push(v.clone());
+            } else if let (Some(_), Some(Value::String(raw))) = (map.get("destinations"), map.get("raw_data")) {
+                out.push(raw_message(v, raw));
             } else {
                 map.values().for_each(|x| collect_messages(x, out));
             }
@@ -284,6 +323,86 @@ fn collect_messages(v: &Value, out: &mut Vec<Value>) {
         Value::Array(items) => items.iter().for_each(|x| collect_messages(x, out)),
         _ => {}
     }
+}
+
+/// A raw message as moto keeps it (`id`, `source`, `destinations`, `raw_data`), read with
+/// mail-parser into the fields its simple messages have (`subject`, `body` = the HTML part) plus
+/// `text` and `attachments` (file name, MIME type with parameters, content as text).
+fn raw_message(stored: &Value, raw: &str) -> Value {
+    use mail_parser::{MessageParser, MimeHeaders};
+    let message = MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap_or_else(|| panic!("the emulator kept an unreadable raw message: {raw}"));
+    let attachments: Vec<Value> = message
+        .attachments()
+        .map(|a| {
+            let content_type = a.content_type().map(|ct| {
+                let mut text = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default());
+                for attr in ct.attributes().unwrap_or_default() {
+                    text.push_str(&format!("; {}={}", attr.name, attr.value));
+                }
+                text
+            });
+            serde_json::json!({
+                "filename": a.attachment_name(),
+                "content_type": content_type,
+                "content": String::from_utf8_lossy(a.contents()),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "id": stored["id"],
+        "source": stored["source"],
+        "destinations": stored["destinations"],
+        "subject": message.subject(),
+        "body": message.body_html(0),
+        "text": message.body_text(0),
+        "attachments": attachments,
+        "raw_data": raw,
+    })
+}
+
+/// The directory holding `.venv`, walking up from this crate.
+fn venv_python() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|dir| dir.join(".venv/bin/python"))
+        .find(|python| python.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "no .venv/bin/python above {}: run `infra/emulator.sh install` (make test does it)",
+                manifest.display()
+            )
+        })
+}
+
+/// Reads a raw e-mail as a recipient's software would, independently of the gateway's code:
+/// Python's `email` package and the `icalendar` package (pinned in infra/requirements.txt),
+/// through `tests/scripts/read_invitation.py`. Fails (never skips) when they are missing.
+pub fn read_invitation(raw: &str) -> Value {
+    use std::io::Write;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/read_invitation.py");
+    let mut child = std::process::Command::new(venv_python())
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start .venv/bin/python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(raw.as_bytes())
+        .expect("write the message");
+    let out = child.wait_with_output().expect("python ran");
+    assert!(
+        out.status.success(),
+        "read_invitation.py failed (is `icalendar` installed? `infra/emulator.sh install`): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("read_invitation.py prints JSON")
 }
 
 /// Returns `fixture` with `edit` applied.

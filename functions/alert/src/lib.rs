@@ -1,6 +1,7 @@
 //! The alert Lambda's handler: consumes the delivery dead-letter queue. Each dead letter marks
-//! its case `failed` and alerts the company's admins once per channel; a failing alert is
-//! retried (and after five receives lands in the alert DLQ), the `failed` state stays.
+//! its case (or appointment notice) `failed` and alerts the company's admins once per channel;
+//! a failing alert is retried (and after five receives lands in the alert DLQ), the `failed`
+//! state stays.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +16,9 @@ use gateway_adapters::outbound::SLACK_BUDGET;
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
 use gateway_domain::alerting::{AlertPorts, Alerter};
 use gateway_domain::clock::SystemClock;
-use gateway_domain::delivery::DeliverRequest;
 use gateway_domain::error::chain;
 use gateway_domain::links::LinkSettings;
+use gateway_domain::notices::{DeliveryMessage, NoticeAlertPorts, NoticeAlerter};
 use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::cache::CachedConfigStore;
 use gateway_lambda::TimeBudget;
@@ -63,6 +64,8 @@ impl Config {
 
 pub struct App {
     alerter: Alerter,
+    /// Dead appointment notices (the other kind of message in the delivery DLQ).
+    notices: Option<NoticeAlerter>,
     runner: BatchRunner,
 }
 
@@ -79,10 +82,24 @@ impl App {
             )),
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from)),
             slack: Arc::new(HttpWebhooks::new(config.url_policy.clone(), SLACK_BUDGET)?),
-            log: Arc::new(store),
+            log: Arc::new(store.clone()),
             clock,
         };
-        Ok(Self::from_alerter(Alerter::new(ports, config.links.clone())))
+        let notices = NoticeAlerter::new(NoticeAlertPorts {
+            notices: Arc::new(store),
+            config: ports.config.clone(),
+            mailer: ports.mailer.clone(),
+            slack: ports.slack.clone(),
+            log: ports.log.clone(),
+            clock: ports.clock.clone(),
+        });
+        Ok(Self::from_alerter(Alerter::new(ports, config.links.clone())).with_notices(notices))
+    }
+
+    /// Also handles dead appointment notices.
+    pub fn with_notices(mut self, notices: NoticeAlerter) -> Self {
+        self.notices = Some(notices);
+        self
     }
 
     /// Any alerter (in-memory ports for fast tests of the batch behaviour).
@@ -90,13 +107,24 @@ impl App {
         // One at a time, so two copies of one dead letter in a batch cannot both alert. No retry
         // schedule and no dead letters of its own: the alert DLQ takes what fails five times.
         let runner = BatchRunner::new("alert", Concurrency::Sequential);
-        Self { alerter, runner }
+        Self {
+            alerter,
+            notices: None,
+            runner,
+        }
     }
 
-    async fn alert(&self, record: Record<DeliverRequest>) -> RecordOutcome {
+    async fn alert(&self, record: Record<DeliveryMessage>) -> RecordOutcome {
         // The reason the deliver function attached to a permanent failure, if any.
         let reason = record.attributes.get("failure_reason").map(String::as_str);
-        match self.alerter.process(&record.message, reason, record.deadline).await {
+        let result = match &record.message {
+            DeliveryMessage::Case(request) => self.alerter.process(request, reason, record.deadline).await,
+            DeliveryMessage::Notice(message) => match &self.notices {
+                Some(notices) => notices.process(&message.notice(), reason, record.deadline).await,
+                None => return RecordOutcome::Retry("this alerter is not set up for notices".into()),
+            },
+        };
+        match result {
             Ok(outcome) => {
                 tracing::info!(?outcome, "final failure handled");
                 RecordOutcome::Done

@@ -1,7 +1,7 @@
-//! The deliver Lambda's handler: each SQS record delivers one case (records of a batch run
-//! concurrently). A failure a retry can fix comes back after the next backoff step (60/120/300 s
-//! by `ApproximateReceiveCount`); after the third receive SQS moves it to the delivery DLQ. A
-//! permanent failure goes to the DLQ at once. Every outbound call ends by the invocation's
+//! The deliver Lambda's handler: each SQS record delivers one case or one appointment notice
+//! (records of a batch run concurrently). A failure a retry can fix comes back after the next
+//! backoff step (60/120/300 s by `ApproximateReceiveCount`); after the third receive SQS moves it
+//! to the delivery DLQ. A permanent failure goes to the DLQ at once. Every outbound call ends by the invocation's
 //! deadline, so one hanging target fails its own record, not the batch.
 
 use std::sync::Arc;
@@ -12,12 +12,14 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
 use gateway_adapters::http::ClientBuildError;
 use gateway_adapters::outbound::WEBHOOK_BUDGET;
+use gateway_adapters::outbound::mailbox_parts;
 use gateway_adapters::sqs::parse_retry_schedule;
 use gateway_adapters::{DynamoStore, HttpWebhooks, SesMailer};
 use gateway_domain::clock::SystemClock;
-use gateway_domain::delivery::{DeliverError, DeliverPorts, DeliverRequest, Deliverer};
+use gateway_domain::delivery::{DeliverError, DeliverPorts, Deliverer};
 use gateway_domain::error::chain;
 use gateway_domain::links::LinkSettings;
+use gateway_domain::notices::{DeliveryMessage, NoticeDeliverer, NoticePorts};
 use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::cache::CachedConfigStore;
 use gateway_lambda::TimeBudget;
@@ -74,6 +76,8 @@ impl Config {
 
 pub struct App {
     deliverer: Deliverer,
+    /// Appointment notices (the other kind of message on the delivery queue).
+    notices: Option<NoticeDeliverer>,
     runner: BatchRunner,
 }
 
@@ -92,9 +96,21 @@ impl App {
             )),
             webhooks: Arc::new(HttpWebhooks::new(config.url_policy.clone(), WEBHOOK_BUDGET)?),
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from)),
-            log: Arc::new(store),
+            log: Arc::new(store.clone()),
             clock,
         };
+        let notices = NoticeDeliverer::new(
+            NoticePorts {
+                notices: Arc::new(store),
+                config: ports.config.clone(),
+                webhooks: ports.webhooks.clone(),
+                mailer: ports.mailer.clone(),
+                log: ports.log.clone(),
+                clock: ports.clock.clone(),
+            },
+            // The organizer of callers' calendar entries unless the company names its own.
+            mailbox_parts(&config.mail_from).1,
+        );
         let control = SqsControl::new(
             aws_sdk_sqs::Client::new(sdk),
             &config.delivery_queue_url,
@@ -104,7 +120,8 @@ impl App {
             Deliverer::new(ports, config.links.clone()),
             Arc::new(control),
             config.backoff_seconds,
-        ))
+        )
+        .with_notices(notices))
     }
 
     /// Any deliverer and queue (in-memory ones for fast tests of the batch behaviour).
@@ -112,17 +129,39 @@ impl App {
         let runner = BatchRunner::new("deliver", Concurrency::Concurrent)
             .with_retry_schedule(control.clone(), backoff_seconds)
             .with_dead_letters(control);
-        Self { deliverer, runner }
+        Self {
+            deliverer,
+            notices: None,
+            runner,
+        }
     }
 
-    async fn deliver(&self, record: Record<DeliverRequest>) -> RecordOutcome {
-        match self
-            .deliverer
-            .process(&record.message, record.attempt, record.deadline)
-            .await
-        {
+    /// Also delivers appointment notices.
+    pub fn with_notices(mut self, notices: NoticeDeliverer) -> Self {
+        self.notices = Some(notices);
+        self
+    }
+
+    async fn deliver(&self, record: Record<DeliveryMessage>) -> RecordOutcome {
+        let result = match &record.message {
+            DeliveryMessage::Case(request) => self
+                .deliverer
+                .process(request, record.attempt, record.deadline)
+                .await
+                .map(|outcome| format!("{outcome:?}")),
+            DeliveryMessage::Notice(message) => match &self.notices {
+                Some(notices) => notices
+                    .process(&message.notice(), record.attempt, record.deadline)
+                    .await
+                    .map(|outcome| format!("{outcome:?}")),
+                None => Err(DeliverError::Permanent(
+                    "this deliverer is not set up for notices".into(),
+                )),
+            },
+        };
+        match result {
             Ok(outcome) => {
-                tracing::info!(?outcome, "delivery done");
+                tracing::info!(outcome, "delivery done");
                 RecordOutcome::Done
             }
             Err(DeliverError::Permanent(reason)) => RecordOutcome::DeadLetter(reason),

@@ -7,14 +7,14 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, FromRequest, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gateway_domain::capture::service::MAX_BODY_BYTES;
-use gateway_domain::capture::{IngestError, WebhookReply};
+use gateway_domain::capture::{Function, IngestError, WebhookReply};
 use gateway_domain::deadline::Deadline;
 use gateway_domain::error::chain;
 use serde_json::{Value, json};
@@ -34,9 +34,14 @@ pub fn router(app: Arc<App>) -> Router {
     let pages = Router::new()
         .route("/cases/{company}/{call}", get(links::case_page))
         .layer(middleware::map_response(links::page_headers));
+    let calcom = match &app.calcom {
+        Some(hooks) => crate::calcom_webhook::router(hooks.clone()),
+        None => Router::new(),
+    };
     Router::new()
         .merge(retell)
         .merge(pages)
+        .merge(calcom)
         .route("/recordings/{*key}", get(links::recording))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -80,9 +85,13 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, Body(body): Bo
 }
 
 /// `POST /retell/functions`: custom functions called by the agent during the call.
-async fn function(State(app): State<Arc<App>>, headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, EdgeError> {
-    let reply = app.ingest.function(&body, signature(&headers)).await?;
-    Ok(Json(json!(reply)))
+async fn function(
+    State(app): State<Arc<App>>,
+    Extension(deadline): Extension<Deadline>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<Value>, EdgeError> {
+    Ok(Json(app.ingest.function(&body, signature(&headers), deadline).await?))
 }
 
 async fn not_found(uri: axum::http::Uri) -> EdgeError {
@@ -96,11 +105,13 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> EdgeError {
 /// Answers 503 (Retell retries) when the request is not done by the function's deadline minus the
 /// margin. Dropping the unfinished work is safe: every write is conditional and the hand-off is
 /// under a lease that a retry takes over.
-async fn within_deadline(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+async fn within_deadline(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
     let deadline = match request.extensions().get::<lambda_runtime::Context>() {
         Some(context) => TIME_BUDGET.deadline(context),
         None => Deadline::after(app.function_timeout).minus(TIME_BUDGET.margin),
     };
+    // Handlers that call out (the booking functions) finish their calls by it.
+    request.extensions_mut().insert(deadline);
     match tokio::time::timeout_at(deadline.instant().into(), next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
@@ -200,7 +211,7 @@ fn ingest_error(err: IngestError) -> Response {
         ),
         IngestError::UnknownFunction(_) => (
             StatusCode::BAD_REQUEST,
-            json!({"error": "unknown_function", "field": "name", "message": message, "supported": ["finalize_ticket"]}),
+            json!({"error": "unknown_function", "field": "name", "message": message, "supported": Function::supported()}),
         ),
         e if e.is_retryable() => {
             tracing::warn!(error = %chain(e), "answering 503 so Retell retries");

@@ -3,6 +3,7 @@
 //! limit, a trace span per request and the function's deadline: a request the gateway cannot
 //! finish in time is answered 503 (Retell retries) before Lambda would kill it unanswered.
 
+pub mod calcom_webhook;
 pub mod edge;
 pub mod links;
 
@@ -11,10 +12,16 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
+use gateway_adapters::calendars::TenantCalendars;
 use gateway_adapters::{DynamoStore, SqsQueue};
-use gateway_domain::capture::{Ingest, IngestSettings, Ports};
+use gateway_domain::appointments::desk::BookingDesk;
+use gateway_domain::appointments::engine::{Engine, EnginePorts, EngineSettings};
+use gateway_domain::capture::{Booking, Ingest, IngestSettings, Ports};
 use gateway_domain::case::CaseReader;
+use gateway_domain::clock::Clock;
 use gateway_domain::clock::SystemClock;
+use gateway_domain::notices::NoticeHandoff;
+use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::ConfigStore;
 use gateway_domain::tenancy::cache::CachedConfigStore;
 use gateway_lambda::TimeBudget;
@@ -28,12 +35,17 @@ pub const SDK_TIMEOUTS: SdkTimeouts = SdkTimeouts {
     operation: Duration::from_secs(4),
 };
 
-/// `Timeout` in template.yaml. Retell gives up after 10 s; a request not finished 1 s before
-/// the timeout is answered 503 so Retell retries (every write is idempotent).
+/// A booking, move or cancellation at the company's calendar (the engine's `booking_budget`; a
+/// slot search gets 2 s).
+pub const CALENDAR_BUDGET: Duration = Duration::from_secs(6);
+
+/// `Timeout` in template.yaml. Retell gives up on a webhook after 10 s; a request not finished
+/// 1 s before the timeout is answered 503 so Retell retries (every write is idempotent). A
+/// booking function answers within the same 7 s: the voice agent waits while it runs.
 pub const TIME_BUDGET: TimeBudget = TimeBudget {
     function_timeout: Duration::from_secs(8),
     margin: Duration::from_secs(1),
-    calls: &[("aws", SDK_TIMEOUTS.operation)],
+    calls: &[("aws", SDK_TIMEOUTS.operation), ("calendar", CALENDAR_BUDGET)],
 };
 
 /// Typed configuration, read once at cold start.
@@ -41,11 +53,15 @@ pub const TIME_BUDGET: TimeBudget = TimeBudget {
 pub struct Config {
     pub table_name: String,
     pub enrich_queue_url: String,
+    /// Appointment notices go here right after the change (the sweep catches the rest).
+    pub delivery_queue_url: String,
     pub retell_api_key: String,
     /// How long routes and tenant configuration are cached per container.
     pub config_cache: chrono::Duration,
     /// Bucket and key for the gateway-signed links (`GET /recordings/…`, `GET /cases/…`); both or neither.
     pub recording_links: Option<(String, String)>,
+    /// Which calendar servers (Cal.com, CalDAV) may be reached.
+    pub url_policy: UrlPolicy,
 }
 
 impl Config {
@@ -53,12 +69,14 @@ impl Config {
         Ok(Self {
             table_name: env_var("TABLE_NAME")?,
             enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
+            delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
             retell_api_key: env_var("RETELL_API_KEY")?,
             config_cache: config_cache_from_env()?,
             recording_links: match (std::env::var("RECORDINGS_BUCKET"), std::env::var("LINK_SIGNING_KEY")) {
                 (Ok(bucket), Ok(key)) if !bucket.is_empty() && !key.is_empty() => Some((bucket, key)),
                 _ => None,
             },
+            url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
         })
     }
 }
@@ -69,6 +87,8 @@ pub struct App {
     pub(crate) cases: Arc<dyn CaseReader>,
     pub(crate) config: Arc<dyn ConfigStore>,
     pub(crate) links: Option<links::SignedLinks>,
+    /// `POST /webhooks/calcom/{company}`, when wired.
+    pub(crate) calcom: Option<Arc<calcom_webhook::CalcomHooks>>,
     /// How long a request may take when no Lambda context says (the local stack, tests).
     pub(crate) function_timeout: Duration,
 }
@@ -97,15 +117,67 @@ impl App {
     /// Wires the real adapters around given clients (tests add interceptors to count requests).
     pub fn from_clients(config: &Config, ddb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {
         let store = DynamoStore::new(ddb, &config.table_name);
-        let queue = SqsQueue::new(sqs, &config.enrich_queue_url);
-        let clock = Arc::new(SystemClock);
+        let queue = SqsQueue::new(sqs.clone(), &config.enrich_queue_url);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ports = Ports {
             cases: Arc::new(store.clone()),
-            config: Arc::new(CachedConfigStore::new(store, clock.clone(), config.config_cache)),
+            config: Arc::new(CachedConfigStore::new(
+                store.clone(),
+                clock.clone(),
+                config.config_cache,
+            )),
             queue: Arc::new(queue),
-            clock,
+            clock: clock.clone(),
+        };
+        let engine = Arc::new(
+            Engine::new(
+                EnginePorts {
+                    calendars: Arc::new(TenantCalendars::new(config.url_policy.clone())),
+                    store: Arc::new(store.clone()),
+                    clock: clock.clone(),
+                },
+                EngineSettings {
+                    booking_budget: CALENDAR_BUDGET,
+                    ..EngineSettings::default()
+                },
+            )
+            // Cal.com sends the webhook about our own cancel or move before it answers us: the
+            // mark tells the webhook route that the change is ours.
+            .with_change_marks(Arc::new(store.clone())),
+        );
+        let calcom = Arc::new(calcom_webhook::CalcomHooks::new(calcom_webhook::CalcomHookPorts {
+            config: ports.config.clone(),
+            store: Arc::new(store.clone()),
+            receipts: Arc::new(store.clone()),
+            marks: Arc::new(store.clone()),
+            clock: clock.clone(),
+            slots: engine.clone(),
+        }));
+        let notices = NoticeHandoff {
+            notices: Arc::new(store.clone()),
+            queue: Arc::new(SqsQueue::new(sqs, &config.delivery_queue_url)),
+            clock: clock.clone(),
+        };
+        let booking = Booking {
+            desk: Arc::new(BookingDesk::new(engine, clock).with_listener(Arc::new(notices))),
+            appointments: Arc::new(store.clone()),
+            events: Arc::new(store),
         };
         Self::with_ports(&config.retell_api_key, ports)
+            .with_booking(booking)
+            .with_calcom_hooks(calcom)
+    }
+
+    /// Enables `POST /webhooks/calcom/{company}` (Cal.com webhooks).
+    pub fn with_calcom_hooks(mut self, hooks: Arc<calcom_webhook::CalcomHooks>) -> Self {
+        self.calcom = Some(hooks);
+        self
+    }
+
+    /// Enables the booking functions with `booking` (tests wire in-memory twins or the stand-in).
+    pub fn with_booking(mut self, booking: Booking) -> Self {
+        self.ingest = self.ingest.with_booking(booking);
+        self
     }
 
     /// Wires any ports (in-memory ones for tests and benchmarks).
@@ -115,6 +187,7 @@ impl App {
             config: ports.config.clone(),
             ingest: Ingest::new(IngestSettings::new(retell_api_key), ports),
             links: None,
+            calcom: None,
             function_timeout: TIME_BUDGET.function_timeout,
         }
     }

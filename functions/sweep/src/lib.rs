@@ -1,6 +1,8 @@
 //! The sweep Lambda, run every minute by a schedule: finishes the hand-off of every captured case
 //! whose request wrote it and then died or timed out (a slow store, a lost SendMessage answer)
-//! while Retell's retries found it still leased. Without it such a case would wait forever.
+//! while Retell's retries found it still leased, and puts every appointment notice on the
+//! delivery queue that the request which changed the appointment did not. Without it such a case
+//! or notice would wait forever.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +12,7 @@ use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env
 use gateway_adapters::{DynamoStore, SqsQueue};
 use gateway_domain::capture::{Handoff, SweepReport};
 use gateway_domain::clock::SystemClock;
+use gateway_domain::notices::{NoticeHandoff, NoticeSweepReport};
 use gateway_domain::tenancy::cache::CachedConfigStore;
 use gateway_lambda::TimeBudget;
 use lambda_runtime::{Error, LambdaEvent};
@@ -34,6 +37,8 @@ pub const BATCH: usize = 100;
 pub struct Config {
     pub table_name: String,
     pub enrich_queue_url: String,
+    /// Where appointment notices go.
+    pub delivery_queue_url: String,
     pub config_cache: chrono::Duration,
 }
 
@@ -42,13 +47,22 @@ impl Config {
         Ok(Self {
             table_name: env_var("TABLE_NAME")?,
             enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
+            delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
             config_cache: config_cache_from_env()?,
         })
     }
 }
 
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub cases: SweepReport,
+    pub notices: NoticeSweepReport,
+}
+
 pub struct App {
     handoff: Handoff,
+    notices: NoticeHandoff,
     config: Arc<dyn gateway_domain::tenancy::ConfigStore>,
 }
 
@@ -56,24 +70,38 @@ impl App {
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
         let clock = Arc::new(SystemClock);
+        let sqs = aws_sdk_sqs::Client::new(sdk);
         Self {
             handoff: Handoff {
                 cases: Arc::new(store.clone()),
-                queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.enrich_queue_url)),
+                queue: Arc::new(SqsQueue::new(sqs.clone(), &config.enrich_queue_url)),
                 clock: clock.clone(),
                 lease: gateway_domain::capture::IngestSettings::new("").handoff_lease,
+            },
+            notices: NoticeHandoff {
+                notices: Arc::new(store.clone()),
+                queue: Arc::new(SqsQueue::new(sqs, &config.delivery_queue_url)),
+                clock: clock.clone(),
             },
             config: Arc::new(CachedConfigStore::new(store, clock, config.config_cache)),
         }
     }
 
-    /// One run (what the schedule triggers).
-    pub async fn sweep(&self) -> Result<SweepReport, Error> {
-        let report = self.handoff.sweep(self.config.as_ref(), BATCH).await?;
-        if report.pending > 0 {
-            tracing::warn!(?report, "swept interrupted hand-offs");
+    /// One run (what the schedule triggers): cases first, then notices; a failing part does not
+    /// keep the other from running.
+    pub async fn sweep(&self) -> Result<Swept, Error> {
+        let cases = self.handoff.sweep(self.config.as_ref(), BATCH).await;
+        let notices = self.notices.sweep(BATCH).await;
+        let swept = Swept {
+            cases: cases.as_ref().cloned().unwrap_or_default(),
+            notices: notices.as_ref().cloned().unwrap_or_default(),
+        };
+        if swept.cases.pending > 0 || swept.notices.pending > 0 {
+            tracing::warn!(?swept, "swept interrupted hand-offs");
         }
-        Ok(report)
+        cases?;
+        notices?;
+        Ok(swept)
     }
 }
 
@@ -81,10 +109,11 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
     let deadline = TIME_BUDGET.deadline(&event.context);
     match tokio::time::timeout_at(deadline.instant().into(), app.sweep()).await {
         Ok(report) => {
-            let r = report?;
-            Ok(
-                serde_json::json!({"pending": r.pending, "handed_off": r.handed_off, "leased": r.leased, "failed": r.failed}),
-            )
+            let Swept { cases: r, notices: n } = report?;
+            Ok(serde_json::json!({
+                "pending": r.pending, "handed_off": r.handed_off, "leased": r.leased, "failed": r.failed,
+                "notices": {"pending": n.pending, "handed_off": n.handed_off, "failed": n.failed},
+            }))
         }
         Err(_) => Err("the sweep did not finish before the deadline; the next run continues".into()),
     }

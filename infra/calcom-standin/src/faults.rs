@@ -194,7 +194,7 @@ async fn take_slot_first(shared: &Shared, endpoint: Endpoint, request: Request) 
         }
     };
     if let Some(booking) = foreign {
-        shared.webhooks.emit(&Event::Created(&booking), shared.now());
+        shared.webhooks.emit(&Event::Created(&booking), shared.now()).await;
     }
     Request::from_parts(parts, Body::from(bytes))
 }

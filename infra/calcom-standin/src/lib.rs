@@ -24,6 +24,7 @@ mod ops;
 mod ratelimit;
 mod reqlog;
 mod routes;
+mod staff;
 mod state;
 mod time;
 pub mod webhooks;
@@ -59,6 +60,9 @@ pub enum StandinError {
     Io(#[from] std::io::Error),
     #[error("calcom-standin: invalid seed: {0}")]
     Seed(String),
+    /// Cal.com would refuse the change (the API's error text).
+    #[error("calcom-standin: refused: {0}")]
+    Refused(String),
 }
 
 /// Everything a stand-in starts with; also the JSON seed file format of the binary (camelCase keys).
@@ -271,6 +275,22 @@ impl Running {
     /// Put a booking in place without any checks (e.g. a colleague booked by hand in Cal.com).
     pub fn seed_booking(&self, seed: SeedBooking) -> Result<Booking, StandinError> {
         self.shared.store().seed_booking(seed).map_err(StandinError::Seed)
+    }
+
+    /// The host moves a booking in Cal.com's web app (a new uid, as every reschedule); its
+    /// `BOOKING_RESCHEDULED` webhook is delivered before this returns. Not a `/v2` request.
+    pub async fn staff_reschedule(&self, uid: &str, start: DateTime<Utc>) -> Result<Booking, StandinError> {
+        staff::reschedule(&self.shared, uid, start, None)
+            .await
+            .map_err(|e| StandinError::Refused(e.message))
+    }
+
+    /// The host cancels a booking in Cal.com's web app; its `BOOKING_CANCELLED` webhook is
+    /// delivered before this returns. Not a `/v2` request.
+    pub async fn staff_cancel(&self, uid: &str, reason: &str) -> Result<Booking, StandinError> {
+        staff::cancel(&self.shared, uid, Some(reason.to_string()))
+            .await
+            .map_err(|e| StandinError::Refused(e.message))
     }
 
     pub fn requests(&self) -> Vec<LoggedRequest> {

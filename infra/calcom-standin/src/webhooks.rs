@@ -1,7 +1,11 @@
 //! Outgoing webhooks (§1.7): `{"triggerEvent","createdAt","payload"}` POSTed as JSON with
 //! `X-Cal-Signature-256` = lower-case hex HMAC-SHA256(secret, exact body), or the literal
 //! `no-secret-provided`. No timestamp in the signature, no redirects followed.
-//! Deliveries go out one at a time from a worker task, in the order the events happened.
+//! Deliveries go out one at a time from a worker task, in the order the events happened, and the
+//! request that caused one answers only after it was delivered: Cal.com awaits its webhooks
+//! (`handleCancelBooking` awaits `Promise.all` of `sendPayload` before it even marks the booking
+//! cancelled; new and rescheduled bookings await `handleWebhookTrigger`), so the receiver hears of
+//! a change before the API client that made it gets its answer.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +15,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{Booking, BookingStatus};
 use crate::state::lock;
@@ -188,6 +192,8 @@ struct Job {
     trigger: &'static str,
     body: String,
     signature: String,
+    /// Told when the delivery was attempted.
+    done: oneshot::Sender<()>,
 }
 
 pub struct WebhookHub {
@@ -217,19 +223,29 @@ impl WebhookHub {
         lock(&self.deliveries).clone()
     }
 
-    /// Queues the event if a subscriber is configured.
-    pub fn emit(&self, event: &Event<'_>, now: DateTime<Utc>) {
-        let Some(config) = lock(&self.config).clone() else {
-            return;
-        };
-        let body = body(event, now);
-        let signature = sign(config.secret.as_deref(), body.as_bytes());
-        let _ = self.sender.send(Job {
-            url: config.url,
-            trigger: event.trigger(),
-            body,
-            signature,
+    /// Queues the event if a subscriber is configured; the future ends once it was delivered
+    /// (or failed). Await it before answering, as Cal.com does; it holds no lock.
+    #[must_use = "Cal.com answers only after its webhooks were delivered: await it"]
+    pub fn emit(&self, event: &Event<'_>, now: DateTime<Utc>) -> impl Future<Output = ()> + Send + 'static {
+        let config = lock(&self.config).clone();
+        let delivered = config.map(|config| {
+            let body = body(event, now);
+            let signature = sign(config.secret.as_deref(), body.as_bytes());
+            let (done, delivered) = oneshot::channel();
+            let _ = self.sender.send(Job {
+                url: config.url,
+                trigger: event.trigger(),
+                body,
+                signature,
+                done,
+            });
+            delivered
         });
+        async move {
+            if let Some(delivered) = delivered {
+                let _ = delivered.await;
+            }
+        }
     }
 }
 
@@ -259,6 +275,7 @@ async fn worker(mut receiver: mpsc::UnboundedReceiver<Job>, deliveries: Arc<Mute
             status: outcome.as_ref().ok().copied(),
             error: outcome.err(),
         });
+        let _ = job.done.send(());
     }
 }
 

@@ -133,3 +133,132 @@ async fn pending_bookings_send_booking_requested() {
     let json: Value = serde_json::from_slice(&received[0].1).expect("json");
     assert_eq!(json["triggerEvent"], "BOOKING_REQUESTED");
 }
+
+/// Cal.com awaits its webhooks before answering: a receiver that takes its time has finished
+/// with the delivery when the API call returns.
+#[tokio::test]
+async fn the_webhook_is_delivered_before_the_api_answers() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let handled = Arc::new(AtomicUsize::new(0));
+    let counter = handled.clone();
+    let slow = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let counter = counter.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                counter.fetch_add(1, Ordering::SeqCst);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, slow).await;
+    });
+    let cal = standard().await;
+    cal.set_webhook(&url, Some("whsec_test"));
+    let api = Api::new(&cal);
+    let reply = api
+        .create(&booking_body("2026-03-02T09:00:00Z", "Max", "max@example.de"))
+        .await;
+    let uid = reply.json()["data"]["uid"].as_str().expect("uid").to_string();
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "handled before the 201");
+    api.post(
+        &format!("/bookings/{uid}/cancel"),
+        BOOKINGS,
+        &json!({"cancellationReason": "verhindert"}),
+    )
+    .await;
+    assert_eq!(handled.load(Ordering::SeqCst), 2, "handled before the 200");
+}
+
+/// The host's own changes in Cal.com's web app: signed webhooks by the host, no `/v2` request.
+#[tokio::test]
+async fn the_hosts_own_reschedule_and_cancel_send_signed_webhooks() {
+    let sink = Sink::start().await;
+    let cal = standard().await;
+    cal.set_webhook(&sink.url, Some("whsec_test"));
+    let api = Api::new(&cal);
+    let uid = api
+        .create(&booking_body("2026-03-02T09:00:00Z", "Max", "max@example.de"))
+        .await
+        .json()["data"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_string();
+    cal.clear_requests();
+
+    let moved = cal
+        .staff_reschedule(&uid, at("2026-03-02T11:00:00Z"))
+        .await
+        .expect("moved");
+    assert_ne!(moved.uid, uid, "a reschedule is a new booking");
+    assert_eq!(moved.rescheduled_by_email.as_deref(), Some(moved.host.email.as_str()));
+    let cancelled = cal
+        .staff_cancel(&moved.uid, "Praxis geschlossen")
+        .await
+        .expect("cancelled");
+    assert_eq!(cancelled.cancellation_reason.as_deref(), Some("Praxis geschlossen"));
+    assert!(
+        cal.staff_cancel(&moved.uid, "again").await.is_err(),
+        "refused like the API refuses"
+    );
+    assert!(cal.requests().is_empty(), "no /v2 request was made");
+
+    let received = sink.deliveries();
+    assert_eq!(received.len(), 3);
+    let hooks: Vec<Value> = received
+        .iter()
+        .map(|(headers, raw)| {
+            let signature = headers
+                .get("x-cal-signature-256")
+                .and_then(|v| v.to_str().ok())
+                .expect("signature");
+            assert!(verify("whsec_test", raw, signature));
+            serde_json::from_slice(raw).expect("json")
+        })
+        .collect();
+    assert_eq!(hooks[1]["triggerEvent"], "BOOKING_RESCHEDULED");
+    assert_eq!(hooks[1]["payload"]["rescheduleUid"], uid.as_str());
+    assert_eq!(hooks[1]["payload"]["uid"], moved.uid.as_str());
+    assert_eq!(hooks[1]["payload"]["startTime"], "2026-03-02T11:00:00Z");
+    assert_eq!(hooks[2]["triggerEvent"], "BOOKING_CANCELLED");
+    assert_eq!(hooks[2]["payload"]["cancellationReason"], "Praxis geschlossen");
+
+    // The same through the control routes of the binary.
+    let control = reqwest::Client::new();
+    let base = format!("http://{}/_standin/bookings", cal.addr());
+    let uid = api
+        .create(&booking_body("2026-03-03T09:00:00Z", "Eva", "eva@example.de"))
+        .await
+        .json()["data"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_string();
+    let moved = control
+        .post(format!("{base}/{uid}/reschedule"))
+        .json(&json!({"start": "2026-03-03T12:00:00Z"}))
+        .send()
+        .await
+        .expect("control reschedule");
+    assert_eq!(moved.status(), 201);
+    let moved: Value = moved.json().await.expect("booking");
+    let new_uid = moved["uid"].as_str().expect("new uid");
+    let cancelled = control
+        .post(format!("{base}/{new_uid}/cancel"))
+        .json(&json!({"reason": "krank"}))
+        .send()
+        .await
+        .expect("control cancel");
+    assert_eq!(cancelled.status(), 200);
+    let again = control
+        .post(format!("{base}/{new_uid}/cancel"))
+        .send()
+        .await
+        .expect("control cancel");
+    assert_eq!(again.status(), 400);
+    assert_eq!(sink.deliveries().len(), 6);
+}

@@ -5,12 +5,12 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use gateway_adapters::DynamoStore;
+use gateway_adapters::cognito::{ConsoleUsers, NewUser, Role, UserError};
 use gateway_domain::StoreError;
 use gateway_domain::call_event::{CallEvent, CallEventReader};
 use gateway_domain::case::{CaseStatus, Channel, OutputStatus, ServiceCase};
-use gateway_domain::delivery::{DeliverRequest, DeliveryQueue, RedeliveryStore};
+use gateway_domain::delivery::redeliver::{RedeliveryPorts, Requester, redeliver};
 use gateway_domain::enrichment::customer::Customer;
-use gateway_domain::exchange::ExchangeLog;
 use gateway_domain::ids::{CompanyId, TicketRef};
 use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::output::MASKED_SECRET;
@@ -308,29 +308,94 @@ impl Redelivery {
     }
 
     async fn redeliver(&self, case: &ServiceCase, channels: &[Channel]) -> Result<(), CtlError> {
-        self.store
-            .reset_for_redelivery(&case.company_id, &case.call_id, channels)
-            .await?;
-        let mut entry =
-            gateway_domain::exchange::ExchangeEntry::internal("gatewayctl", "manual-redelivery", 202, 0, Utc::now());
-        let reset: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
-        entry.detail = Some(format!(
-            "manual redelivery requested by {}; channels resent: {}",
-            self.operator,
-            if reset.is_empty() {
-                "only those not yet delivered".to_string()
-            } else {
-                reset.join(", ")
-            }
-        ));
-        self.store.append(&case.company_id, &case.case_id, &entry).await?;
-        let request = DeliverRequest {
-            company_id: case.company_id.clone(),
-            call_id: case.call_id.clone(),
-            case_id: case.case_id.clone(),
+        let ports = RedeliveryPorts {
+            store: &self.store,
+            log: &self.store,
+            queue: &self.queue,
         };
-        self.queue.enqueue(&request).await?;
+        let by = Requester {
+            handler: "gatewayctl",
+            operator: &self.operator,
+            at: Utc::now(),
+        };
+        redeliver(ports, case, channels, &by).await?;
         Ok(())
+    }
+}
+
+/// What `gatewayctl users` was asked to do.
+#[derive(Debug, Clone)]
+pub enum UsersRequest {
+    Add {
+        username: String,
+        email: Option<String>,
+        company: CompanyId,
+        role: Role,
+        platform_admin: bool,
+        password: String,
+    },
+    List {
+        company: Option<CompanyId>,
+    },
+    Remove {
+        username: String,
+    },
+}
+
+/// Adds, lists or removes console users; returns what to print.
+pub async fn users(pool: &ConsoleUsers, request: UsersRequest) -> Result<String, CtlError> {
+    let failed = |e: UserError| match e {
+        UserError::Store(e) => CtlError::Store(e),
+        other => CtlError::Invalid(vec![other.to_string()]),
+    };
+    match request {
+        UsersRequest::Add {
+            username,
+            email,
+            company,
+            role,
+            platform_admin,
+            password,
+        } => {
+            let user = NewUser {
+                username: &username,
+                email: email.as_deref(),
+                company_id: &company,
+                role,
+                platform_admin,
+                password: &password,
+            };
+            pool.add(&user).await.map_err(failed)?;
+            Ok(format!(
+                "{username}: {} of {company}{}\n",
+                role.as_str(),
+                if platform_admin { " (platform admin)" } else { "" }
+            ))
+        }
+        UsersRequest::List { company } => {
+            let list = pool.list(company.as_deref()).await.map_err(failed)?;
+            let mut out = format!(
+                "{:<36} {:<24} {:<9} {:<8} {}\n",
+                "USER", "COMPANY", "ROLE", "PLATFORM", "STATUS"
+            );
+            for u in &list {
+                out.push_str(&format!(
+                    "{:<36} {:<24} {:<9} {:<8} {}{}\n",
+                    u.username,
+                    u.company_id,
+                    u.role,
+                    if u.platform_admin { "yes" } else { "-" },
+                    u.status,
+                    if u.enabled { "" } else { " (disabled)" }
+                ));
+            }
+            out.push_str(&format!("{} user(s)\n", list.len()));
+            Ok(out)
+        }
+        UsersRequest::Remove { username } => {
+            pool.remove(&username).await.map_err(failed)?;
+            Ok(format!("{username}: removed\n"))
+        }
     }
 }
 

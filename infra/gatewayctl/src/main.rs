@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gateway_adapters::DynamoStore;
+use gateway_adapters::cognito::{ConsoleUsers, Role};
 use gateway_domain::case::{CaseStatus, OutputStatus};
-use gatewayctl::{CaseFilter, Ctl, CtlError, parse_since, render_case_table};
+use gatewayctl::{CaseFilter, Ctl, CtlError, UsersRequest, parse_since, render_case_table};
 
 /// Service Gateway operator CLI: tenant configuration as code, customers, cases.
 ///
@@ -51,6 +52,54 @@ enum Command {
     /// Inspect service cases.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// Console users (Cognito user pool): who may sign in to the operator console.
+    Users(UsersArgs),
+}
+
+#[derive(Args)]
+struct UsersArgs {
+    /// The console's user pool (stack output ConsoleUserPoolId).
+    #[arg(long, env = "COGNITO_USER_POOL_ID", global = true)]
+    user_pool_id: Option<String>,
+    #[command(subcommand)]
+    command: UsersCommand,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user of a company with a role (the password is set permanently).
+    Add {
+        /// The sign-in name, e.g. an e-mail address.
+        username: String,
+        #[arg(long)]
+        company: CompanyId,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Also a platform admin: sees and may switch to every company.
+        #[arg(long)]
+        platform_admin: bool,
+        /// The user's e-mail address (default: the username when it is one).
+        #[arg(long)]
+        email: Option<String>,
+        /// The password (at least 12 characters, upper and lower case, a digit); read from
+        /// CONSOLE_USER_PASSWORD when not given.
+        #[arg(long, env = "CONSOLE_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// List users (all, or one company's).
+    List {
+        #[arg(long)]
+        company: Option<CompanyId>,
+    },
+    /// Delete a user.
+    Remove { username: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Admin,
+    Operator,
+    Viewer,
 }
 
 #[derive(Subcommand)]
@@ -245,6 +294,13 @@ async fn run(cli: Cli) -> Result<(), CtlError> {
                 _ => return Err(CtlError::Invalid(vec!["give a ticket reference or --failed".into()])),
             }
         }
+        Command::Users(args) => {
+            let pool = args
+                .user_pool_id
+                .ok_or_else(|| CtlError::Invalid(vec!["give --user-pool-id or COGNITO_USER_POOL_ID".into()]))?;
+            let users = ConsoleUsers::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), pool);
+            print!("{}", gatewayctl::users(&users, args_to_request(args.command)).await?);
+        }
         Command::Cases(CasesCommand::Show { ticket, company }) => {
             let view = ctl.show_case(&company, &ticket).await?;
             print!(
@@ -254,4 +310,30 @@ async fn run(cli: Cli) -> Result<(), CtlError> {
         }
     }
     Ok(())
+}
+
+fn args_to_request(command: UsersCommand) -> UsersRequest {
+    match command {
+        UsersCommand::Add {
+            username,
+            company,
+            role,
+            platform_admin,
+            email,
+            password,
+        } => UsersRequest::Add {
+            email: email.or_else(|| username.contains('@').then(|| username.clone())),
+            username,
+            company,
+            role: match role {
+                RoleArg::Admin => Role::Admin,
+                RoleArg::Operator => Role::Operator,
+                RoleArg::Viewer => Role::Viewer,
+            },
+            platform_admin,
+            password,
+        },
+        UsersCommand::List { company } => UsersRequest::List { company },
+        UsersCommand::Remove { username } => UsersRequest::Remove { username },
+    }
 }

@@ -11,6 +11,8 @@ use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::TenantSpec;
 use tokio::net::TcpListener;
 
+pub mod calendars;
+pub mod demo_appointment;
 pub mod event_source;
 pub mod recording_server;
 pub mod stack;
@@ -84,14 +86,17 @@ pub async fn provision_and_seed(
     Ok(provisioned)
 }
 
-/// The ingest function's configuration for provisioned local resources.
-pub fn ingest_config(provisioned: &Provisioned, retell_api_key: &str) -> ingest::Config {
+/// The ingest function's configuration for provisioned local resources; `policy` says which
+/// calendar servers (the Cal.com stand-in, Radicale) the booking functions may reach.
+pub fn ingest_config(provisioned: &Provisioned, retell_api_key: &str, policy: UrlPolicy) -> ingest::Config {
     ingest::Config {
         table_name: provisioned.table.clone(),
         enrich_queue_url: provisioned.enrich_queue_url.clone(),
+        delivery_queue_url: provisioned.delivery_queue_url.clone(),
         retell_api_key: retell_api_key.to_string(),
         config_cache: chrono::Duration::seconds(30),
         recording_links: Some((provisioned.bucket.clone(), LINK_SIGNING_KEY.into())),
+        url_policy: policy,
     }
 }
 
@@ -115,4 +120,36 @@ pub fn local_url_policy(stand_ins: &[String], env_allow_list: Option<&str>) -> U
             .map(str::to_string),
     );
     UrlPolicy::local(allow)
+}
+
+/// Signs the console's session cookies locally (deployed: the ConsoleSessionKey parameter).
+pub const CONSOLE_SESSION_KEY: &str = "local-console-session-key-not-for-production";
+
+/// The console against the emulator: its Cognito (moto) serves the pool's keys at its own
+/// address while the tokens name the AWS issuer, so the two are set apart here.
+pub fn console_config(
+    endpoint: &str,
+    provisioned: &Provisioned,
+    pool: &gateway_adapters::cognito::UserPool,
+    policy: UrlPolicy,
+) -> console::Config {
+    let mut cognito = console::CognitoSettings::aws(REGION, &pool.pool_id, &pool.client_id);
+    cognito.jwks_url = format!("{endpoint}/{}/.well-known/jwks.json", pool.pool_id);
+    console::Config {
+        table_name: provisioned.table.clone(),
+        delivery_queue_url: provisioned.delivery_queue_url.clone(),
+        cognito,
+        session_key: CONSOLE_SESSION_KEY.into(),
+        link_signing_key: Some(LINK_SIGNING_KEY.into()),
+        // Presigned recording URLs point at the emulator's S3.
+        media_origins: endpoint.to_string(),
+        url_policy: policy,
+        config_cache: chrono::Duration::seconds(30),
+    }
+}
+
+/// The console's user pool in the emulator.
+pub async fn console_user_pool(sdk: &SdkConfig, name: &str) -> Result<gateway_adapters::cognito::UserPool, BoxError> {
+    let client = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    Ok(gateway_adapters::cognito::provision_user_pool(&client, name).await?)
 }

@@ -19,11 +19,34 @@ const RUN_ENV: &str = ".local/run.env";
 const DEMO_TENANT: &str = "infra/tenants/nordit.yaml";
 const SAMPLE_CALL: &str = "events/retell/call_analyzed.json";
 const DEMO_COMPANY: &str = "nordit-hannover";
+/// The example practice (appointment mode), applied from a copy pointed at the local calendars.
+const PRAXIS_COMPANY: &str = "praxis-lister-platz";
+const PRAXIS_LOCAL: &str = ".local/praxis.yaml";
+/// The console's demo users (all of the demo company; the last one is a platform admin).
+const DEMO_USERS: &[(&str, gateway_adapters::cognito::Role, bool)] = &[
+    (
+        "leitstand@nordit.example",
+        gateway_adapters::cognito::Role::Admin,
+        false,
+    ),
+    (
+        "bearbeiter@nordit.example",
+        gateway_adapters::cognito::Role::Operator,
+        false,
+    ),
+    ("leser@nordit.example", gateway_adapters::cognito::Role::Viewer, false),
+    (
+        "plattform@service-gateway.example",
+        gateway_adapters::cognito::Role::Admin,
+        true,
+    ),
+];
+const DEMO_PASSWORD: &str = "Konsole-Demo-2026";
 /// Locally the enrichment waits seconds, not the demo tenant's 90.
 const LOCAL_ENRICH_DELAY: u32 = 5;
 
 fn usage() -> BoxError {
-    "usage: gateway-local serve [--port N] | demo [--port N] | measure-recording [--mb N] | measure-delivery [--cases N] | sign FILE".into()
+    "usage: gateway-local serve [--port N] | demo [--port N] | demo-appointment [--port N] | measure-recording [--mb N] | measure-delivery [--cases N] | measure-console [--cases N] | sign FILE".into()
 }
 
 fn port_arg(args: &[String]) -> Result<u16, BoxError> {
@@ -41,8 +64,10 @@ async fn main() -> Result<(), BoxError> {
     match args.first().map(String::as_str) {
         Some("serve") => run_serve(port).await,
         Some("demo") => run_demo(port).await,
+        Some("demo-appointment") => gateway_local::demo_appointment::run(port, &read_run_env()?).await,
         Some("measure-recording") => measure_recording(&args).await,
         Some("measure-delivery") => measure_delivery(&args).await,
+        Some("measure-console") => measure_console(&args).await,
         Some("sign") => sign_envelope(&args),
         _ => Err(usage()),
     }
@@ -66,6 +91,27 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     let report = ctl.apply(&PathBuf::from(DEMO_TENANT), false).await?;
     print!("gatewayctl apply -f {DEMO_TENANT}\n{}", report.render());
 
+    // The example practice books against calendars on this machine: a Cal.com stand-in with its
+    // event types and a real Radicale; its tenant is applied like the demo tenant, from a copy
+    // pointed at them.
+    let calendars = gateway_local::calendars::LocalCalendars::start().await?;
+    calendars.send_webhooks_to(&format!("http://127.0.0.1:{port}"), PRAXIS_COMPANY);
+    let praxis = calendars.praxis_tenant(gateway_local::calendars::praxis_spec()?, true);
+    std::fs::create_dir_all(STATE_DIR)?;
+    std::fs::write(PRAXIS_LOCAL, serde_norway::to_string(&praxis)?)?;
+    let praxis_ctl = Ctl {
+        store: store.clone(),
+        policy: local_url_policy(&calendars.allow_list(), env_allow_list.as_deref()),
+    };
+    let report = praxis_ctl.apply(&PathBuf::from(PRAXIS_LOCAL), false).await?;
+    print!(
+        "gatewayctl apply -f {PRAXIS_LOCAL}  ({} pointed at Cal.com stand-in {} and Radicale {})\n{}",
+        gateway_local::calendars::PRAXIS_TENANT,
+        calendars.calcom.base_url(),
+        calendars.radicale.base_url(),
+        report.render()
+    );
+
     // Stand-ins for the outside world: the ticket system's webhook and Retell's recording host.
     let sink = gateway_local::webhook_sink::Sink::start().await?;
     let recordings = gateway_local::recording_server::start().await?;
@@ -85,23 +131,46 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     );
 
     let api_key = api_key();
+    // The operator console's users, in the emulator's Cognito.
+    let pool = gateway_local::console_user_pool(&sdk, "service-gateway-console").await?;
+    let users =
+        gateway_adapters::cognito::ConsoleUsers::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), &pool.pool_id);
+    for (username, role, platform_admin) in DEMO_USERS {
+        let user = gateway_adapters::cognito::NewUser {
+            username,
+            email: Some(username),
+            company_id: DEMO_COMPANY,
+            role: *role,
+            platform_admin: *platform_admin,
+            password: DEMO_PASSWORD,
+        };
+        match users.add(&user).await {
+            Ok(()) | Err(gateway_adapters::cognito::UserError::Exists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     std::fs::create_dir_all(STATE_DIR)?;
     std::fs::write(
         RUN_ENV,
         format!(
-            "AWS_ENDPOINT_URL={endpoint}\nTABLE_NAME={}\nENRICH_QUEUE_URL={}\nDELIVERY_QUEUE_URL={}\nRETELL_API_KEY={api_key}\nRECORDING_HOST={recordings}\nWEBHOOK_SINK={}\nGATEWAY_URL_ALLOW_LIST={}\n",
+            "AWS_ENDPOINT_URL={endpoint}\nTABLE_NAME={}\nENRICH_QUEUE_URL={}\nDELIVERY_QUEUE_URL={}\nRETELL_API_KEY={api_key}\nRECORDING_HOST={recordings}\nWEBHOOK_SINK={}\nGATEWAY_URL_ALLOW_LIST={}\nCOGNITO_USER_POOL_ID={}\nCOGNITO_CLIENT_ID={}\n",
             provisioned.table,
             provisioned.enrich_queue_url,
             provisioned.delivery_queue_url,
             sink.addr,
             env_allow_list.clone().unwrap_or_default(),
+            pool.pool_id,
+            pool.client_id,
         ),
     )?;
     // One allow-list for every function: the stand-ins plus GATEWAY_URL_ALLOW_LIST, the same
     // list gatewayctl accepts tenants against.
     let settings = LocalSettings {
         retell_api_key: api_key.clone(),
-        policy: local_url_policy(&[sink.addr.clone(), recordings.clone()], env_allow_list.as_deref()),
+        policy: local_url_policy(
+            &[&[sink.addr.clone(), recordings.clone()][..], &calendars.allow_list()].concat(),
+            env_allow_list.as_deref(),
+        ),
         link_base_url: format!("http://127.0.0.1:{port}"),
         enrich_retry_seconds: vec![5, 10],
         backoff_seconds: vec![5, 10, 20],
@@ -116,18 +185,25 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
         Arc::new(apps.alert),
     );
 
+    let console = console::App::new(
+        &gateway_local::console_config(&endpoint, &provisioned, &pool, settings.policy.clone()),
+        &gateway_local::emulator_sdk_with(&endpoint, console::SDK_TIMEOUTS).await,
+    );
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {api_key} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues, with their Lambda timeouts); sweep every 30 s\n  webhook sink        http://{}/api/v1/tickets\n  allow-listed        {}\n\nSend a signed sample call from another terminal:  make demo\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
+        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {api_key} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues, with their Lambda timeouts); sweep every 30 s\n  webhook sink        http://{}/api/v1/tickets\n  allow-listed        {}\n\n  operator console    http://127.0.0.1:{port}/console  (users {}, password {DEMO_PASSWORD})\n  booking practice    {PRAXIS_COMPANY}: Cal.com stand-in {}, Radicale {}\n\nSend a signed sample call from another terminal:  make demo\nPlay a booking conversation:                       make demo-appointment\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
         provisioned.table,
         tenant.company.name,
         tenant.company.company_id,
         tenant.routes.agents.first().map(String::as_str).unwrap_or("-"),
         sink.addr,
         settings.policy.allow_list.join(", "),
+        DEMO_USERS.iter().map(|(u, _, _)| *u).collect::<Vec<_>>().join(", "),
+        calendars.calcom.base_url(),
+        calendars.radicale.base_url(),
         tenant.company.company_id,
     );
-    serve(listener, apps.ingest.into_router()).await
+    serve(listener, apps.ingest.into_router().merge(console.into_router())).await
 }
 
 fn read_run_env() -> Result<std::collections::HashMap<String, String>, BoxError> {
@@ -414,6 +490,228 @@ async fn measure_delivery_in_memory(cases: usize) -> Result<(), BoxError> {
         cases as f64 / elapsed
     );
     Ok(())
+}
+
+/// The console's server time with `--cases` (default 10 000) cases of one company in the table:
+/// seeds them with BatchWriteItem (spread over the last 30 days), signs in through the
+/// emulator's Cognito, then times the cases list (first page, a filtered page, a search) and
+/// the dashboard (30 days) over loopback HTTP and prints p50/p95/max of each.
+async fn measure_console(args: &[String]) -> Result<(), BoxError> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let cases: usize = match args.iter().position(|a| a == "--cases") {
+        Some(i) => args.get(i + 1).ok_or_else(usage)?.parse().map_err(|_| usage())?,
+        None => 10_000,
+    };
+    let rounds = 30;
+    let endpoint = emulator_endpoint()?;
+    let sdk = emulator_sdk(&endpoint).await;
+    let prefix = format!("measure-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let tenant = load_document(&PathBuf::from(DEMO_TENANT))?;
+    let res = provision_and_seed(
+        &sdk,
+        &ResourceNames::with_prefix(&prefix),
+        std::slice::from_ref(&tenant),
+    )
+    .await?;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE_CALL)?)?;
+    let envelope: gateway_domain::capture::retell::payload::WebhookEnvelope = serde_json::from_value(sample)?;
+    let call = envelope.call.ok_or("sample call has no call")?;
+    let t = tenant.tenant()?;
+    let now = chrono::Utc::now();
+    let started = std::time::Instant::now();
+    let statuses = gateway_domain::case::CaseStatus::ALL;
+    let outputs = gateway_domain::case::OutputStatus::ALL;
+    let categories: Vec<String> = tenant.categories.iter().map(|c| c.slug.clone()).collect();
+    let mut batch = Vec::with_capacity(25);
+    for i in 0..cases {
+        let created = now - chrono::Duration::seconds((i as i64 * 30 * 86_400) / cases as i64);
+        let call_id = CallId::new(format!("call_measure_{i:05}"));
+        let mut case = gateway_domain::capture::draft::from_analysis(&t, &call, &call_id, created);
+        case.ticket_ref = Some(gateway_domain::ids::TicketRef::format(2026, i as u64 + 1));
+        case.enqueued_at = Some(created);
+        case.status = statuses[i % statuses.len()];
+        case.output_status = outputs[i % outputs.len()];
+        case.category = Some(categories[i % categories.len()].clone());
+        case.caller.name = Some(format!("Anrufer {i}"));
+        let item = DynamoStore::case_item(&case)?;
+        batch.push(
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build()?)
+                .build(),
+        );
+        if batch.len() == 25 || i + 1 == cases {
+            let mut pending = std::mem::take(&mut batch);
+            while !pending.is_empty() {
+                let out = ddb.batch_write_item().request_items(&res.table, pending).send().await?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&res.table))
+                    .unwrap_or_default();
+            }
+        }
+    }
+    println!(
+        "seeded {cases} cases of {DEMO_COMPANY} in {:.1} s (BatchWriteItem)",
+        started.elapsed().as_secs_f64()
+    );
+
+    let pool = gateway_local::console_user_pool(&sdk, &format!("{prefix}-console")).await?;
+    let users =
+        gateway_adapters::cognito::ConsoleUsers::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), &pool.pool_id);
+    users
+        .add(&gateway_adapters::cognito::NewUser {
+            username: "measure@nordit.example",
+            email: None,
+            company_id: DEMO_COMPANY,
+            role: gateway_adapters::cognito::Role::Viewer,
+            platform_admin: false,
+            password: DEMO_PASSWORD,
+        })
+        .await?;
+    // Against the emulator a full read of 10 000 cases takes longer than Lambda would wait:
+    // the benchmark measures it instead of answering 503.
+    let app = console::App::new(
+        &gateway_local::console_config(&endpoint, &res, &pool, local_url_policy(&[], None)),
+        &emulator_sdk(&endpoint).await,
+    )
+    .with_function_timeout(std::time::Duration::from_secs(600));
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(serve(listener, app.into_router()));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let login = http
+        .post(format!("{base}/console/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username=measure%40nordit.example&password={DEMO_PASSWORD}"))
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("sign-in gave no session")?
+        .to_string();
+    println!(
+        "{:<52} {:>9} {:>9} {:>9}  (after one warm-up)",
+        "page", "p50 ms", "p95 ms", "max ms"
+    );
+    let store = DynamoStore::new(ddb.clone(), &res.table);
+    let company = CompanyId::new(DEMO_COMPANY);
+    let month = gateway_adapters::console_store::Window {
+        from: Some(now - chrono::Duration::days(30)),
+        to: None,
+    };
+    let (_, cursor) = store.case_page(&company, month, None, 25).await?;
+    let cursor: String = url::form_urlencoded::byte_serialize(cursor.unwrap_or_default().as_bytes()).collect();
+    let pages: [(&str, String, usize); 6] = [
+        (
+            "cases list, 30 days, page 1 (one index page)",
+            "/console/cases".into(),
+            rounds,
+        ),
+        (
+            "cases list, page 2 (cursor)",
+            format!("/console/cases?after={cursor}"),
+            rounds,
+        ),
+        (
+            "cases list, ticket reference (GSI2)",
+            "/console/cases?q=TKT-2026-04711".into(),
+            rounds,
+        ),
+        ("dashboard, 7 days (the default)", "/console".into(), 3),
+        ("dashboard, 30 days (reads all cases)", "/console?range=30d".into(), 2),
+        (
+            "cases list, status=open (reads 30 days)",
+            "/console/cases?status=open&page=3".into(),
+            2,
+        ),
+    ];
+    for (name, path, n) in pages {
+        let mut times = Vec::with_capacity(n);
+        for round in 0..=n {
+            let started = std::time::Instant::now();
+            let resp = http
+                .get(format!("{base}{path}"))
+                .header("cookie", &cookie)
+                .send()
+                .await?;
+            let status = resp.status();
+            resp.bytes().await?;
+            if status != 200 {
+                return Err(format!("{path}: {status}").into());
+            }
+            if round > 0 {
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+        println!(
+            "{name:<52} {:>9.1} {:>9.1} {:>9.1}  (n = {n})",
+            at(0.5),
+            at(0.95),
+            times[times.len() - 1]
+        );
+    }
+    // The emulator's share: the same index reads without the console around them.
+    for (name, days) in [("index read alone, 7 days", 7), ("index read alone, 30 days", 30)] {
+        let started = std::time::Instant::now();
+        let window = gateway_adapters::console_store::Window {
+            from: Some(now - chrono::Duration::days(days)),
+            to: None,
+        };
+        let rows = store.case_rows(&company, window).await?;
+        println!(
+            "{name:<52} {:>9.1}  ({} rows)",
+            started.elapsed().as_secs_f64() * 1000.0,
+            rows.len()
+        );
+        if days == 30 {
+            console_own_work(&rows, now);
+        }
+    }
+    Ok(())
+}
+
+/// The console's own share for the rows of a month, without any I/O: the dashboard's figures
+/// and a filtered, searched list (p95 of 30 runs each).
+fn console_own_work(rows: &[gateway_domain::case::ServiceCase], now: chrono::DateTime<chrono::Utc>) {
+    use console::views::dashboard::Stats;
+    use console::views::filter::{CaseFilter, RawFilter};
+    let time = |work: &dyn Fn()| {
+        let mut times: Vec<f64> = (0..30)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                work();
+                started.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[28]
+    };
+    let stats = time(&|| {
+        std::hint::black_box(Stats::compute(rows, now - chrono::Duration::days(30), now));
+    });
+    let filter = CaseFilter::parse(
+        &RawFilter {
+            status: "open".into(),
+            q: "Anrufer 47".into(),
+            ..Default::default()
+        },
+        now.date_naive(),
+    );
+    let search = time(&|| {
+        std::hint::black_box(rows.iter().filter(|c| filter.matches(c, now)).count());
+    });
+    println!(
+        "console's own work on {} rows, p95: dashboard figures {stats:.1} ms, filter + search {search:.1} ms",
+        rows.len()
+    );
 }
 
 /// Prints an API Gateway envelope from events/apigw with its body signed now, as Retell would

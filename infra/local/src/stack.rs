@@ -54,7 +54,10 @@ pub async fn functions(
     let alert_sdk = emulator_sdk_with(endpoint, alert::SDK_TIMEOUTS).await;
     let sweep_sdk = emulator_sdk_with(endpoint, sweep::SDK_TIMEOUTS).await;
     Ok(Functions {
-        ingest: ingest::App::new(&ingest_config(provisioned, &settings.retell_api_key), &ingest_sdk),
+        ingest: ingest::App::new(
+            &ingest_config(provisioned, &settings.retell_api_key, settings.policy.clone()),
+            &ingest_sdk,
+        ),
         enrich: enrich::App::new(
             enrich::Config {
                 table_name: provisioned.table.clone(),
@@ -95,6 +98,7 @@ pub async fn functions(
             sweep::Config {
                 table_name: provisioned.table.clone(),
                 enrich_queue_url: provisioned.enrich_queue_url.clone(),
+                delivery_queue_url: provisioned.delivery_queue_url.clone(),
                 config_cache: cache,
             },
             &sweep_sdk,

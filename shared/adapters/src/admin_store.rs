@@ -7,8 +7,8 @@ use gateway_domain::case::ServiceCase;
 use gateway_domain::enrichment::CustomerStore;
 use gateway_domain::enrichment::customer::Customer;
 use gateway_domain::exchange::ExchangeEntry;
-use gateway_domain::exchange::ExchangeLog;
-use gateway_domain::ids::{CaseId, CompanyId, TicketRef};
+use gateway_domain::exchange::{ExchangeLog, LogSubject};
+use gateway_domain::ids::{AppointmentId, CaseId, CompanyId, TicketRef};
 
 use crate::aws::unavailable;
 use crate::dynamo::{DynamoStore, Item, from_item, s, to_item};
@@ -117,6 +117,18 @@ impl DynamoStore {
             .await?;
         items.into_iter().map(from_item).collect()
     }
+
+    /// An appointment's exchange-log entries (its notices' deliveries and alerts), oldest first.
+    pub async fn appointment_log(
+        &self,
+        company_id: &CompanyId,
+        appointment_id: &AppointmentId,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        let items = self
+            .query_prefix(keys::appointment_log(company_id, appointment_id), keys::LOG_PREFIX)
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
 }
 
 #[async_trait]
@@ -150,7 +162,12 @@ impl CustomerStore for DynamoStore {
 
 #[async_trait]
 impl ExchangeLog for DynamoStore {
-    async fn append(&self, company_id: &CompanyId, case_id: &CaseId, entry: &ExchangeEntry) -> Result<(), StoreError> {
+    async fn append_to(
+        &self,
+        company_id: &CompanyId,
+        subject: &LogSubject,
+        entry: &ExchangeEntry,
+    ) -> Result<(), StoreError> {
         let mut item = to_item(entry)?;
         let sk = format!(
             "{}{}#{}",
@@ -158,7 +175,20 @@ impl ExchangeLog for DynamoStore {
             entry.created_at.to_rfc3339(),
             entry.event_id
         );
-        item.extend(Self::key(keys::exchange_log(company_id, case_id), sk));
+        let partition = match subject {
+            LogSubject::Case(case_id) => keys::exchange_log(company_id, case_id),
+            LogSubject::Appointment(appointment_id) => keys::appointment_log(company_id, appointment_id),
+        };
+        item.extend(Self::key(partition, sk));
+        // The company's log by time, for the console (keyed by the company: no page can cross
+        // tenants). Case entries only: the console reads each entry's case from its key.
+        if let LogSubject::Case(_) = subject {
+            item.insert(keys::GSI1PK.into(), s(keys::exchange_log_index(company_id)));
+            item.insert(
+                keys::GSI1SK.into(),
+                s(format!("{}#{}", keys::sortable(entry.created_at), entry.event_id)),
+            );
+        }
         self.put(item).await
     }
 }

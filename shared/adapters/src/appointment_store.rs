@@ -1,21 +1,24 @@
 //! The booking engine's store on DynamoDB: slot holds (conditional items with a TTL, owned by a
 //! call), idempotency records in the call's own partition, and appointments with two index
 //! entries (a caller's by end time; by calendar uid). Every appointment change also writes a call
-//! event, so the call's audit trail shows what it booked, moved or cancelled.
+//! event, so the call's audit trail shows what it booked, moved or cancelled, and a caller's or
+//! operator's change its notice (the outbox of `gateway_domain::notices`), in the same transaction.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 use gateway_domain::StoreError;
 use gateway_domain::appointments::ports::{AppointmentStore, HoldOutcome, OperationClaim, OperationKey, SlotHold};
-use gateway_domain::appointments::record::{Appointment, ChangeKind, ChangedBy};
+use gateway_domain::appointments::record::{Appointment, CallOutcome, ChangeKind, ChangedBy};
 use gateway_domain::call_event::CallEvent;
 use gateway_domain::ids::{AppointmentId, CallId, CompanyId};
+use gateway_domain::notices::AppointmentNotice;
 use serde_json::Value;
 
 use crate::aws::unavailable;
-use crate::dynamo::{DynamoStore, Item, built, from_item, n, s, to_item};
+use crate::dynamo::{DynamoStore, Item, built, from_item, n, s, to_item, to_value};
 use crate::keys;
 
 /// Idempotency records outlive any retry by far (Retell retries within minutes).
@@ -85,7 +88,11 @@ impl DynamoStore {
         Self::event_item(&event).map(Some)
     }
 
-    /// Writes the appointment under `condition` together with its change's call event.
+    /// Writes the appointment under `condition` together with its change's call event and, for
+    /// a change that is announced, its notice (the outbox: see `gateway_domain::notices`), all in
+    /// one transaction. The notice is put only where none is (`attribute_not_exists`), so a
+    /// rewrite of the appointment never resets a notice's delivery state: when only the notice's
+    /// condition fails, the appointment is written again without it.
     async fn write_appointment(
         &self,
         appointment: &Appointment,
@@ -99,24 +106,52 @@ impl DynamoStore {
         for (k, v) in values {
             put = put.expression_attribute_values(k, v);
         }
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(built(put.build())?).build());
+        let mut items = vec![TransactWriteItem::builder().put(built(put.build())?).build()];
         if let Some(event) = Self::change_event(appointment)? {
             let event_put = built(Put::builder().table_name(&self.table).set_item(Some(event)).build())?;
-            request = request.transact_items(TransactWriteItem::builder().put(event_put).build());
+            items.push(TransactWriteItem::builder().put(event_put).build());
         }
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error().is_some_and(|s| {
-                    s.is_transaction_canceled_exception() && format!("{s:?}").contains("ConditionalCheckFailed")
-                }) =>
-            {
-                Ok(false)
+        let notice = match AppointmentNotice::for_change(appointment) {
+            Some(notice) => {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(Self::notice_item(&notice)?))
+                    .condition_expression("attribute_not_exists(PK)")
+                    .build();
+                Some(TransactWriteItem::builder().put(built(put)?).build())
             }
-            Err(e) => Err(unavailable("write appointment", e)),
+            None => None,
+        };
+        let with_notice = notice.is_some();
+        let mut attempt: Vec<TransactWriteItem> = items.iter().cloned().chain(notice).collect();
+        loop {
+            let notice_index = with_notice.then_some(items.len()).filter(|i| *i < attempt.len());
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(attempt.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(true),
+                Err(err) => err,
+            };
+            let failed: Vec<bool> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => cancel
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                    .collect(),
+                _ => return Err(unavailable("write appointment", err)),
+            };
+            if failed.first().copied().unwrap_or(false) {
+                return Ok(false);
+            }
+            match notice_index {
+                // The notice of this change is stored already: keep it as it is.
+                Some(i) if failed.get(i).copied().unwrap_or(false) => attempt = items.clone(),
+                _ => return Err(unavailable("write appointment", err)),
+            }
         }
     }
 }
@@ -353,5 +388,99 @@ impl AppointmentStore for DynamoStore {
         found.retain(|a| a.is_upcoming(now));
         found.sort_by_key(|a| a.start);
         Ok(found)
+    }
+
+    /// One query of the company's appointment items (`APPT#…` in its partition), filtered by
+    /// time here: a company books hundreds a month, not millions. (An index by start time would
+    /// be the next step for a company with many thousands of appointments.)
+    async fn appointments_between(
+        &self,
+        company_id: &CompanyId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let items = self
+            .query_prefix(keys::company(company_id), keys::APPOINTMENT_PREFIX)
+            .await?;
+        let mut found: Vec<Appointment> = items
+            .into_iter()
+            .map(from_item::<Appointment>)
+            .collect::<Result<_, _>>()?;
+        found.retain(|a| a.start < to && a.end > from);
+        found.sort_by_key(|a| a.start);
+        Ok(found)
+    }
+
+    async fn record_call_outcome(
+        &self,
+        company_id: &CompanyId,
+        id: &AppointmentId,
+        call_id: &CallId,
+        outcome: &CallOutcome,
+    ) -> Result<bool, StoreError> {
+        let key = Self::key(keys::company(company_id), keys::appointment_sk(id));
+        let value = to_value(outcome)?;
+        // The map exists (a later call): set its entry. It does not yet: create it with this entry.
+        // Two attempts each, as a concurrent first outcome may create the map in between.
+        for _ in 0..2 {
+            let into_map = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .update_expression("SET #calls.#call = :o, #v = #v + :one")
+                .condition_expression("attribute_exists(PK) AND attribute_exists(#calls)")
+                .expression_attribute_names("#calls", "calls")
+                .expression_attribute_names("#call", call_id.as_str())
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":o", value.clone())
+                .expression_attribute_values(":one", n(1))
+                .send()
+                .await;
+            match into_map {
+                Ok(_) => return Ok(true),
+                Err(e)
+                    if !e
+                        .as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    return Err(unavailable("record call outcome", e));
+                }
+                Err(_) => {}
+            }
+            let new_map = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .update_expression("SET #calls = :m, #v = #v + :one")
+                .condition_expression("attribute_exists(PK) AND attribute_not_exists(#calls)")
+                .expression_attribute_names("#calls", "calls")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(
+                    ":m",
+                    aws_sdk_dynamodb::types::AttributeValue::M([(call_id.to_string(), value.clone())].into()),
+                )
+                .expression_attribute_values(":one", n(1))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            match new_map {
+                Ok(_) => return Ok(true),
+                Err(e) => match e.as_service_error() {
+                    Some(
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
+                    ) if c.item().is_none_or(|i| i.is_empty()) => {
+                        return Ok(false);
+                    }
+                    Some(s) if s.is_conditional_check_failed_exception() => {}
+                    _ => return Err(unavailable("record call outcome", e)),
+                },
+            }
+        }
+        Err(StoreError::unavailable(
+            "record call outcome",
+            format!("appointment {id} kept changing"),
+        ))
     }
 }

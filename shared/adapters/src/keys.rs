@@ -19,16 +19,23 @@
 //! | appointment         | `COMPANY#c`                   | `APPT#<id>`               |
 //! | slot hold (TTL)     | `COMPANY#c#HOLDS`             | `SLOT#<calendar>#<start>` |
 //! | idempotency record  | `COMPANY#c#CALL#<call_id>`    | `OP#<intent>#<subject>`   |
+//! | appointment notice  | `COMPANY#c`                   | `NOTICE#<appt>#<change>`  |
+//! | appointment's log   | `COMPANY#c#APPT#<appt>`       | `LOG#<ts>#<n>`            |
+//! | webhook receipt (TTL 30 d) | `COMPANY#c#WEBHOOKS`   | `CALCOM#<trigger>#<uid>#<createdAt>` |
+//! | change mark (TTL)   | `COMPANY#c#CHANGES`           | `UID#<calendar uid>`      |
 //!
 //! A case not handed off yet is also in GSI2 under `HANDOFF#PENDING` / `<created_at>#<c>#<call>`
-//! until its hand-off completes: the sweep's work list.
+//! until its hand-off completes: the sweep's work list. Likewise a notice (written in the
+//! transaction of the change it announces) under `NOTICE#PENDING` /
+//! `<changed_at>#<c>#<appt>#<change>` until it is on the delivery queue.
 //!
-//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id), finds
+//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id) and its
+//! exchange-log entries by time (`COMPANY#c#LOG` / created_at#event_id), finds
 //! customers by phone and a caller's appointments by end time (`COMPANY#c#APPT#PHONE#+49…`);
 //! GSI2 finds a case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`), customers by
 //! e-mail and an appointment by its calendar uid (`COMPANY#c#APPT#UID#<uid>`).
 
-use gateway_domain::ids::{CallId, CaseId, CompanyId, TicketRef};
+use gateway_domain::ids::{AppointmentId, CallId, CaseId, CompanyId, TicketRef};
 use gateway_domain::tenancy::RouteKey;
 
 pub const PK: &str = "PK";
@@ -96,6 +103,16 @@ pub fn exchange_log(company_id: &CompanyId, case_id: &CaseId) -> String {
     format!("COMPANY#{company_id}#CASE#{case_id}")
 }
 
+/// Partition of an appointment's exchange log (the deliveries and alerts of its notices).
+pub fn appointment_log(company_id: &CompanyId, appointment_id: &AppointmentId) -> String {
+    format!("COMPANY#{company_id}#APPT#{appointment_id}")
+}
+
+/// GSI1: a company's exchange-log entries by time (the console's exchange log).
+pub fn exchange_log_index(company_id: &CompanyId) -> String {
+    format!("COMPANY#{company_id}#LOG")
+}
+
 pub fn case_sk(call_id: &CallId) -> String {
     format!("{CASE_PREFIX}{call_id}")
 }
@@ -145,6 +162,25 @@ pub fn slot_hold_sk(calendar_key: &str, start: &str) -> String {
     format!("SLOT#{calendar_key}#{start}")
 }
 
+/// Receipts of a company's calendar webhooks (one per delivery, so a replay changes nothing).
+pub fn webhook_receipts(company_id: &CompanyId) -> String {
+    format!("COMPANY#{company_id}#WEBHOOKS")
+}
+
+/// A Cal.com delivery's receipt; `key` is trigger, booking uid and `createdAt`.
+pub fn calcom_receipt_sk(key: &str) -> String {
+    format!("CALCOM#{key}")
+}
+
+/// Marks on calendar bookings the engine is cancelling or moving right now.
+pub fn change_marks(company_id: &CompanyId) -> String {
+    format!("COMPANY#{company_id}#CHANGES")
+}
+
+pub fn change_mark_sk(backend_uid: &str) -> String {
+    format!("UID#{backend_uid}")
+}
+
 /// An idempotency record, in the partition of the call that made the change (its audit trail).
 pub fn operation_sk(intent: &str, subject: &str) -> String {
     format!("OP#{intent}#{subject}")
@@ -172,6 +208,30 @@ pub const PENDING_HANDOFFS: &str = "HANDOFF#PENDING";
 
 pub fn pending_handoff_sk(created_at: &str, company_id: &CompanyId, call_id: &CallId) -> String {
     format!("{created_at}#{company_id}#{call_id}")
+}
+
+pub const NOTICE_PREFIX: &str = "NOTICE#";
+
+/// The notices of one appointment (`NOTICE#<appt>#`), by change number.
+pub fn notice_prefix(appointment_id: &AppointmentId) -> String {
+    format!("{NOTICE_PREFIX}{appointment_id}#")
+}
+
+/// One notice: the appointment and its change's number (zero-padded, so they sort).
+pub fn notice_sk(appointment_id: &AppointmentId, change: u32) -> String {
+    format!("{}{change:05}", notice_prefix(appointment_id))
+}
+
+/// GSI2 partition of notices not on the delivery queue yet (sparse, read only by the sweep).
+pub const PENDING_NOTICES: &str = "NOTICE#PENDING";
+
+pub fn pending_notice_sk(
+    changed_at: &str,
+    company_id: &CompanyId,
+    appointment_id: &AppointmentId,
+    change: u32,
+) -> String {
+    format!("{changed_at}#{company_id}#{appointment_id}#{change:05}")
 }
 
 /// An instant as text that sorts like the instant (fixed width: milliseconds, `Z`).

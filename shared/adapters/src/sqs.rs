@@ -1,4 +1,5 @@
-//! SQS adapter: the enrich and delivery queues (JSON bodies), and the retry schedules their
+//! SQS adapter: the enrich and delivery queues (JSON bodies; the delivery queue carries cases and
+//! appointment notices), and the retry schedules their
 //! consumers read from the environment.
 
 use async_trait::async_trait;
@@ -6,6 +7,7 @@ use aws_sdk_sqs::Client;
 use gateway_domain::StoreError;
 use gateway_domain::delivery::{DeliverRequest, DeliveryQueue};
 use gateway_domain::enrichment::{EnrichQueue, EnrichRequest};
+use gateway_domain::notices::{NoticeMessage, NoticeQueue, NoticeRef};
 use serde::Serialize;
 
 use crate::aws::ConfigError;
@@ -49,6 +51,13 @@ impl EnrichQueue for SqsQueue {
 impl DeliveryQueue for SqsQueue {
     async fn enqueue(&self, request: &DeliverRequest) -> Result<(), StoreError> {
         self.send(request, 0).await
+    }
+}
+
+#[async_trait]
+impl NoticeQueue for SqsQueue {
+    async fn enqueue_notice(&self, notice: &NoticeRef) -> Result<(), StoreError> {
+        self.send(&NoticeMessage::from(notice), 0).await
     }
 }
 

@@ -75,6 +75,7 @@ fn adapter(cal: &Running, key: &str) -> CalCom {
     let account = CalComAccount {
         api_key: key.into(),
         base_url: Some(cal.base_url()),
+        webhook_secret: None,
     };
     CalCom::new(&account, UrlPolicy::local(vec![cal.addr().to_string()])).unwrap()
 }
@@ -1244,6 +1245,7 @@ async fn the_ssrf_policy_applies_to_the_base_url() {
     let account = CalComAccount {
         api_key: KEY.into(),
         base_url: Some(cal.base_url()),
+        webhook_secret: None,
     };
     let strict = CalCom::new(&account, UrlPolicy::strict()).unwrap();
     let err = strict.free_slots(&friday_query(), deadline()).await.unwrap_err();

@@ -34,7 +34,7 @@ macro_rules! string_enum {
 
 string_enum!(
     /// ITIL-style case type (`problem` in older configs means `inquiry`).
-    CaseType { Incident => "incident", Request => "request", Inquiry => "inquiry" } default Incident
+    CaseType { Incident => "incident", Request => "request", Inquiry => "inquiry", Callback => "callback" } default Incident
 );
 string_enum!(
     /// Priority, urgency and impact share this scale.
@@ -64,7 +64,9 @@ string_enum!(
 );
 string_enum!(
     /// Which Retell path contributed to the case.
-    CaptureSource { FinalizeTicket => "finalize_ticket", CallAnalyzed => "call_analyzed" } default CallAnalyzed
+    CaptureSource {
+        FinalizeTicket => "finalize_ticket", CallAnalyzed => "call_analyzed", RequestCallback => "request_callback"
+    } default CallAnalyzed
 );
 string_enum!(
     /// How the category was chosen.

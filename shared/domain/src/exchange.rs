@@ -5,17 +5,44 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::ids::{CaseId, CompanyId};
+use crate::ids::{AppointmentId, CaseId, CompanyId};
 
-/// The audit log of every delivery attempt and internal step of a case.
-#[async_trait]
-pub trait ExchangeLog: Send + Sync {
-    async fn append(&self, company_id: &CompanyId, case_id: &CaseId, entry: &ExchangeEntry) -> Result<(), StoreError>;
+/// Whose log an entry belongs to: a case's (every step of its delivery), or an appointment's
+/// (the deliveries and alerts of its notices). Each subject has a log of its own, so an
+/// appointment's entries never show up in a case's log or the other way round.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LogSubject {
+    Case(CaseId),
+    Appointment(AppointmentId),
 }
 
-/// Writes an entry; a failing audit write is logged and never fails the step it records.
+/// The audit log of every delivery attempt and internal step.
+#[async_trait]
+pub trait ExchangeLog: Send + Sync {
+    /// Appends an entry to the log of `subject`.
+    async fn append_to(
+        &self,
+        company_id: &CompanyId,
+        subject: &LogSubject,
+        entry: &ExchangeEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Appends an entry to a case's log.
+    async fn append(&self, company_id: &CompanyId, case_id: &CaseId, entry: &ExchangeEntry) -> Result<(), StoreError> {
+        self.append_to(company_id, &LogSubject::Case(case_id.clone()), entry)
+            .await
+    }
+}
+
+/// Writes an entry to a case's log; a failing audit write is logged and never fails the step it
+/// records.
 pub async fn log_entry(log: &dyn ExchangeLog, company_id: &CompanyId, case_id: &CaseId, entry: ExchangeEntry) {
-    if let Err(err) = log.append(company_id, case_id, &entry).await {
+    log_to(log, company_id, &LogSubject::Case(case_id.clone()), entry).await;
+}
+
+/// Writes an entry to the log of `subject`, like [`log_entry`].
+pub async fn log_to(log: &dyn ExchangeLog, company_id: &CompanyId, subject: &LogSubject, entry: ExchangeEntry) {
+    if let Err(err) = log.append_to(company_id, subject, &entry).await {
         tracing::warn!(error = %crate::error::chain(&err), operation = %entry.operation, "could not write exchange log entry");
     }
 }
@@ -63,6 +90,9 @@ pub struct ExchangeEntry {
     /// A short redacted summary of what happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Who asked for it, when a person did (an operator in the console or gatewayctl).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -84,6 +114,7 @@ impl ExchangeEntry {
             response_body: None,
             headers: Vec::new(),
             detail: None,
+            operator: None,
             created_at: at,
         }
     }

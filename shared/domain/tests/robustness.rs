@@ -19,6 +19,7 @@ use gateway_domain::capture::retell::payload::{FunctionCall, WebhookEnvelope, pa
 use gateway_domain::capture::retell::signature::{self, REPLAY_WINDOW_MS, SignatureError};
 use gateway_domain::capture::{Ingest, IngestError, IngestSettings, Ports};
 use gateway_domain::case::{ServiceCase, Utterance};
+use gateway_domain::deadline::Deadline;
 use gateway_domain::delivery::presets;
 use gateway_domain::delivery::template::{
     PayloadTemplate, RenderExtras, TemplateError, check_template, check_template_with, render_context, sample_case,
@@ -563,14 +564,14 @@ proptest! {
                 }
                 Prior::Finalized => {
                     let b = FINALIZE.as_bytes();
-                    ingest.function(b, Some(&signed(b))).await.expect("the pristine fixture is captured");
+                    ingest.function(b, Some(&signed(b)), Deadline::none()).await.expect("the pristine fixture is captured");
                 }
             }
             let is_function = (FIXTURES[m.fixture] == FINALIZE) != swap_endpoint;
             for _ in 0..if twice { 2 } else { 1 } {
                 let sig = signed(&body);
                 if is_function {
-                    sender_fault_or_ok(ingest.function(&body, Some(&sig)).await)?;
+                    sender_fault_or_ok(ingest.function(&body, Some(&sig), Deadline::none()).await)?;
                 } else {
                     sender_fault_or_ok(ingest.webhook(&body, Some(&sig)).await)?;
                 }
@@ -1386,7 +1387,7 @@ fn problem_since_with_a_huge_amount_panics() {
     ] {
         let ingest = ingest();
         let body = finalize_with(phrase);
-        let reply = block_on(ingest.function(&body, Some(&signed(&body))));
+        let reply = block_on(ingest.function(&body, Some(&signed(&body)), Deadline::none()));
         assert!(reply.is_ok(), "{phrase}: {reply:?}");
         let body = analyzed_with(phrase);
         let reply = block_on(ingest.webhook(&body, Some(&signed(&body))));

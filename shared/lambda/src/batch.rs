@@ -17,18 +17,23 @@ use gateway_domain::ids::{CallId, CompanyId};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-/// A queue message about one call's case.
+/// A queue message about one company's case (by its call) or appointment notice.
 pub trait QueueMessage: DeserializeOwned {
     fn company_id(&self) -> &CompanyId;
-    fn call_id(&self) -> &CallId;
+    /// The call whose case it is about (none for an appointment notice).
+    fn call_id(&self) -> Option<&CallId>;
+    /// The appointment notice it is about (`<appointment>#<change>`), if it is one.
+    fn notice(&self) -> Option<String> {
+        None
+    }
 }
 
 impl QueueMessage for gateway_domain::enrichment::EnrichRequest {
     fn company_id(&self) -> &CompanyId {
         &self.company_id
     }
-    fn call_id(&self) -> &CallId {
-        &self.call_id
+    fn call_id(&self) -> Option<&CallId> {
+        Some(&self.call_id)
     }
 }
 
@@ -36,8 +41,29 @@ impl QueueMessage for gateway_domain::delivery::DeliverRequest {
     fn company_id(&self) -> &CompanyId {
         &self.company_id
     }
-    fn call_id(&self) -> &CallId {
-        &self.call_id
+    fn call_id(&self) -> Option<&CallId> {
+        Some(&self.call_id)
+    }
+}
+
+impl QueueMessage for gateway_domain::notices::DeliveryMessage {
+    fn company_id(&self) -> &CompanyId {
+        match self {
+            Self::Case(case) => &case.company_id,
+            Self::Notice(notice) => &notice.company_id,
+        }
+    }
+    fn call_id(&self) -> Option<&CallId> {
+        match self {
+            Self::Case(case) => Some(&case.call_id),
+            Self::Notice(_) => None,
+        }
+    }
+    fn notice(&self) -> Option<String> {
+        match self {
+            Self::Case(_) => None,
+            Self::Notice(notice) => Some(notice.notice().label()),
+        }
     }
 }
 
@@ -182,9 +208,16 @@ impl BatchRunner {
             consumer = self.name,
             message_id,
             company_id = %message.company_id(),
-            call_id = %message.call_id(),
+            call_id = tracing::field::Empty,
+            notice = tracing::field::Empty,
             attempt
         );
+        if let Some(call_id) = message.call_id() {
+            span.record("call_id", tracing::field::display(call_id));
+        }
+        if let Some(notice) = message.notice() {
+            span.record("notice", notice.as_str());
+        }
         async move {
             let outcome = if deadline.is_past() {
                 RecordOutcome::Retry("the invocation's deadline passed before this record started".into())

@@ -45,6 +45,7 @@ pub fn appointment(company: &CompanyId, id: &str, phone: &str, start_minute: i64
             to: Some(at(start_minute)),
             reason: None,
         }],
+        calls: Default::default(),
         created_at: at(0),
         updated_at: at(0),
         version: 0,
@@ -55,6 +56,53 @@ pub async fn run_all(store: &dyn AppointmentStore, company: &CompanyId, prefix: 
     a_slot_is_held_by_one_call_at_a_time(store, company, prefix).await;
     an_operation_is_done_once_and_answers_retries(store, company, prefix).await;
     appointments_change_over_their_version_and_are_found(store, company, prefix).await;
+    appointments_are_listed_by_time(store, company, prefix).await;
+}
+
+/// The console's dashboard lists a company's appointments of a period, soonest first.
+pub async fn appointments_are_listed_by_time(store: &dyn AppointmentStore, company: &CompanyId, prefix: &str) {
+    let day = 10 * 24 * 60;
+    let ids = |list: &[Appointment]| -> Vec<String> {
+        list.iter()
+            .map(|a| a.appointment_id.to_string())
+            .filter(|id| id.starts_with(&format!("{prefix}-day")))
+            .collect()
+    };
+    let morning = appointment(company, &format!("{prefix}-day-morning"), "+4951100000001", day + 60);
+    let noon = appointment(company, &format!("{prefix}-day-noon"), "+4951100000002", day + 180);
+    let next_week = appointment(
+        company,
+        &format!("{prefix}-day-later"),
+        "+4951100000003",
+        day + 7 * 24 * 60,
+    );
+    for a in [&noon, &next_week, &morning] {
+        store.create_appointment(a).await.unwrap();
+    }
+    let found = store
+        .appointments_between(company, at(day), at(day + 24 * 60))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&found),
+        [morning.appointment_id.to_string(), noon.appointment_id.to_string()],
+        "the day's appointments, soonest first"
+    );
+    // An appointment running over the window's start counts.
+    let found = store
+        .appointments_between(company, at(day + 70), at(day + 120))
+        .await
+        .unwrap();
+    assert_eq!(ids(&found), [morning.appointment_id.to_string()]);
+    let other = CompanyId::new(format!("{company}-other"));
+    assert!(
+        store
+            .appointments_between(&other, at(day), at(day + 8 * 24 * 60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "never another company's"
+    );
 }
 
 pub async fn a_slot_is_held_by_one_call_at_a_time(store: &dyn AppointmentStore, company: &CompanyId, prefix: &str) {

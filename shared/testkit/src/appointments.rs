@@ -17,11 +17,12 @@ use gateway_domain::appointments::calendar::local_time::Span;
 use gateway_domain::appointments::calendar::slots::{Slot, free_slots};
 use gateway_domain::appointments::engine::CalendarBackends;
 use gateway_domain::appointments::ports::{AppointmentStore, HoldOutcome, OperationClaim, OperationKey, SlotHold};
-use gateway_domain::appointments::record::{Appointment, AppointmentStatus};
+use gateway_domain::appointments::record::{Appointment, AppointmentStatus, CallOutcome};
 use gateway_domain::appointments::setup::Appointments;
 use gateway_domain::deadline::Deadline;
 use gateway_domain::error::StoreError;
 use gateway_domain::ids::{AppointmentId, CallId, CompanyId};
+use gateway_domain::notices::NoticeRef;
 use serde_json::Value;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -44,6 +45,8 @@ pub struct MemoryAppointmentStore {
     holds: Mutex<HashMap<HoldKey, SlotHold>>,
     operations: Mutex<HashMap<OpKey, Operation>>,
     appointments: Mutex<BTreeMap<(CompanyId, AppointmentId), Appointment>>,
+    /// The notices written with the changes (the outbox; see `crate::notices`).
+    pub(crate) notices: Mutex<BTreeMap<NoticeRef, crate::notices::MemoryNotice>>,
 }
 
 impl MemoryAppointmentStore {
@@ -143,6 +146,7 @@ impl AppointmentStore for MemoryAppointmentStore {
             )));
         }
         all.insert(key, appointment.clone());
+        self.write_notice(appointment);
         Ok(())
     }
 
@@ -153,6 +157,7 @@ impl AppointmentStore for MemoryAppointmentStore {
             Some(stored) if stored.version == expected_version => {
                 let mut next = appointment.clone();
                 next.version = expected_version + 1;
+                self.write_notice(&next);
                 all.insert(key, next);
                 Ok(true)
             }
@@ -184,6 +189,37 @@ impl AppointmentStore for MemoryAppointmentStore {
             .collect();
         found.sort_by_key(|a| a.start);
         Ok(found)
+    }
+
+    async fn appointments_between(
+        &self,
+        company_id: &CompanyId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let mut found: Vec<Appointment> = lock(&self.appointments)
+            .values()
+            .filter(|a| &a.company_id == company_id && a.start < to && a.end > from)
+            .cloned()
+            .collect();
+        found.sort_by_key(|a| a.start);
+        Ok(found)
+    }
+
+    async fn record_call_outcome(
+        &self,
+        company_id: &CompanyId,
+        id: &AppointmentId,
+        call_id: &CallId,
+        outcome: &CallOutcome,
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.appointments);
+        let Some(stored) = all.get_mut(&(company_id.clone(), id.clone())) else {
+            return Ok(false);
+        };
+        stored.calls.insert(call_id.to_string(), outcome.clone());
+        stored.version += 1;
+        Ok(true)
     }
 }
 

@@ -5,7 +5,11 @@
 pub mod appointment_contract;
 pub mod appointments;
 pub mod calendar_contract;
+pub mod calendar_sync;
+pub mod calendar_sync_contract;
 pub mod contract;
 pub mod http_target;
 pub mod memory;
+pub mod notice_contract;
+pub mod notices;
 pub mod radicale;

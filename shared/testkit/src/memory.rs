@@ -27,8 +27,8 @@ use gateway_domain::enrichment::{
     RecordingStore,
 };
 use gateway_domain::error::StoreError;
-use gateway_domain::exchange::{ExchangeEntry, ExchangeLog};
-use gateway_domain::ids::{CallId, CaseId, CompanyId, TicketRef};
+use gateway_domain::exchange::{ExchangeEntry, ExchangeLog, LogSubject};
+use gateway_domain::ids::{AppointmentId, CallId, CaseId, CompanyId, TicketRef};
 use gateway_domain::tenancy::{ConfigStore, RouteKey, Tenant};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -539,9 +539,20 @@ impl RecordingStore for MemoryRecordings {
 #[derive(Default)]
 pub struct MemoryExchangeLog {
     pub entries: Mutex<Vec<(CompanyId, CaseId, ExchangeEntry)>>,
+    /// Entries of appointments' logs (their notices).
+    pub appointment_entries: Mutex<Vec<(CompanyId, AppointmentId, ExchangeEntry)>>,
 }
 
 impl MemoryExchangeLog {
+    /// (operation, status) of an appointment's entries, in order.
+    pub fn appointment_operations(&self, appointment_id: &AppointmentId) -> Vec<(String, u16)> {
+        lock(&self.appointment_entries)
+            .iter()
+            .filter(|(_, a, _)| a == appointment_id)
+            .map(|(_, _, e)| (e.operation.clone(), e.status_code))
+            .collect()
+    }
+
     pub fn operations(&self, case_id: &CaseId) -> Vec<(String, u16)> {
         lock(&self.entries)
             .iter()
@@ -553,8 +564,18 @@ impl MemoryExchangeLog {
 
 #[async_trait]
 impl ExchangeLog for MemoryExchangeLog {
-    async fn append(&self, company_id: &CompanyId, case_id: &CaseId, entry: &ExchangeEntry) -> Result<(), StoreError> {
-        lock(&self.entries).push((company_id.clone(), case_id.clone(), entry.clone()));
+    async fn append_to(
+        &self,
+        company_id: &CompanyId,
+        subject: &LogSubject,
+        entry: &ExchangeEntry,
+    ) -> Result<(), StoreError> {
+        match subject {
+            LogSubject::Case(case_id) => lock(&self.entries).push((company_id.clone(), case_id.clone(), entry.clone())),
+            LogSubject::Appointment(id) => {
+                lock(&self.appointment_entries).push((company_id.clone(), id.clone(), entry.clone()))
+            }
+        }
         Ok(())
     }
 }

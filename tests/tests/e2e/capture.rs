@@ -163,7 +163,8 @@ async fn finalize_ticket_then_call_analyzed_is_one_case_holding_both() {
 async fn a_failed_enqueue_answers_503_and_the_retry_enqueues_without_a_second_case() {
     let s = stack().await;
     // The same table with a queue that does not exist: SendMessage fails.
-    let mut broken = gateway_local::ingest_config(&s.resources, API_KEY);
+    let mut broken =
+        gateway_local::ingest_config(&s.resources, API_KEY, gateway_domain::ssrf::UrlPolicy::local(vec![]));
     broken.enrich_queue_url = format!("{}-missing", s.resources.enrich_queue_url);
     let broken_router = ingest::App::new(&broken, &s.sdk).into_router();
     let resp = tower::ServiceExt::oneshot(

@@ -92,6 +92,25 @@ async fn a_case_is_delivered_by_webhook_and_email_with_a_verifiable_signature() 
             .unwrap()
             .contains("gateway@service-gateway.example")
     );
+    // The technical layout goes out as raw MIME, so the emulator keeps what simple content lost:
+    // the text part and the case as a JSON attachment.
+    assert!(mine[0]["text"].as_str().unwrap().contains(&ticket), "{}", mine[0]);
+    let attachment = &mine[0]["attachments"][0];
+    assert!(
+        attachment["filename"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("case_{ticket}_")),
+        "{attachment}"
+    );
+    assert!(
+        attachment["content_type"]
+            .as_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let json: Value = serde_json::from_str(attachment["content"].as_str().unwrap()).expect("the case as JSON");
+    assert_eq!(json["reference"], ticket.as_str());
 
     // The same message again: nothing is sent twice.
     let again = json!({"company_id": COMPANY, "call_id": CALL_ID, "case_id": case.case_id}).to_string();

@@ -14,6 +14,12 @@ async fn dynamodb_keeps_the_appointment_store_contract() {
 }
 
 #[tokio::test]
+async fn dynamodb_keeps_the_notice_outbox_contract() {
+    let s = stack().await;
+    gateway_testkit::notice_contract::run_all(&s.store, &company_id(COMPANY), &s.prefix).await;
+}
+
+#[tokio::test]
 async fn dynamodb_keeps_the_store_contract() {
     let s = stack().await;
     contract::run_all(

@@ -3,10 +3,14 @@
 
 mod alert;
 mod appointments;
+mod booking_functions;
+mod calcom_webhooks;
 mod capture;
+mod console;
 mod deliver;
 mod dynamo_store;
 mod enrich;
 mod gatewayctl;
+mod notices;
 mod request_budget;
 mod template_parity;

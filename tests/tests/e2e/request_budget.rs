@@ -49,8 +49,12 @@ async fn a_new_case_costs_four_requests_and_a_duplicate_one_request() {
             .interceptor(counter.clone())
             .build(),
     );
-    let router =
-        ingest::App::from_clients(&gateway_local::ingest_config(&s.resources, API_KEY), ddb, sqs).into_router();
+    let router = ingest::App::from_clients(
+        &gateway_local::ingest_config(&s.resources, API_KEY, gateway_domain::ssrf::UrlPolicy::local(vec![])),
+        ddb,
+        sqs,
+    )
+    .into_router();
     let post = |body: String| {
         let router = router.clone();
         async move {

@@ -219,6 +219,7 @@ fn function_timeouts_hold_their_clients_budgets() {
         ("DeliverFunction", deliver::TIME_BUDGET, Some("DeliveryQueue")),
         ("AlertFunction", alert::TIME_BUDGET, Some("DeliveryDeadLetterQueue")),
         ("SweepFunction", sweep::TIME_BUDGET, None),
+        ("ConsoleFunction", console::TIME_BUDGET, None),
     ];
     for (id, budget, queue) in functions {
         let timeout = num(&props(&t, id)["Timeout"]);

@@ -25,7 +25,7 @@ pub async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
     let created = shared.store().create_booking(input)?;
     let booking = match created {
         Created::New(booking) => {
-            shared.webhooks.emit(&Event::Created(&booking), shared.now());
+            shared.webhooks.emit(&Event::Created(&booking), shared.now()).await;
             booking
         }
         // Cal.com answers 201 with the old booking and sends no new webhook.

@@ -31,7 +31,7 @@ pub async fn cancel(
         };
         store.cancel_booking(&uid, reason, by)?
     };
-    shared.webhooks.emit(&Event::Cancelled(&booking), shared.now());
+    shared.webhooks.emit(&Event::Cancelled(&booking), shared.now()).await;
     Ok(success(StatusCode::OK, booking.to_output()))
 }
 
@@ -52,6 +52,7 @@ pub async fn reschedule(
         .reschedule_booking(&uid, input.start, input.rescheduled_by, input.reason)?;
     shared
         .webhooks
-        .emit(&Event::Rescheduled { new: &new, old: &old }, shared.now());
+        .emit(&Event::Rescheduled { new: &new, old: &old }, shared.now())
+        .await;
     Ok(success(StatusCode::CREATED, new.to_output()))
 }

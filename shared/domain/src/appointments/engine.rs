@@ -19,6 +19,7 @@ use crate::appointments::backend::{
 use crate::appointments::breaker::{Breaker, BreakerSettings};
 use crate::appointments::calendar::local_time::Span;
 use crate::appointments::calendar::slots::{Slot, StaffId};
+use crate::appointments::calendar_sync::ports::{ChangeMarks, PendingChange, PendingKind};
 use crate::appointments::ports::{AppointmentStore, HoldOutcome, OperationClaim, OperationKey, SlotHold};
 use crate::appointments::record::{Appointment, AppointmentCustomer, AppointmentStatus, Change, ChangeKind, ChangedBy};
 use crate::appointments::setup::{Appointments, Branch, Service};
@@ -136,6 +137,20 @@ pub enum Refusal {
     InThePast,
 }
 
+/// Whether a caller may change an appointment now, and at what fee.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Terms {
+    Allowed {
+        appointment: Box<Appointment>,
+        fee_eur: Option<f64>,
+    },
+    Refused {
+        refusal: Refusal,
+        appointment: Box<Appointment>,
+    },
+    NotFound,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CancelOutcome {
     Cancelled {
@@ -185,6 +200,8 @@ pub struct Engine {
     settings: EngineSettings,
     breaker: Breaker,
     cache: SlotCache,
+    /// Where the engine marks the Cal.com bookings it is changing (see [`Engine::with_change_marks`]).
+    marks: Option<Arc<dyn ChangeMarks>>,
 }
 
 /// The setup, service and branch a request is about.
@@ -201,7 +218,16 @@ impl Engine {
             cache: SlotCache::new(settings.cache_ttl),
             ports,
             settings,
+            marks: None,
         }
+    }
+
+    /// Marks every Cal.com booking before cancelling or moving it, so the webhook Cal.com sends
+    /// about the change (before it answers us) is recognised as ours, not as a staff change.
+    /// Wire it wherever Cal.com webhooks are received.
+    pub fn with_change_marks(mut self, marks: Arc<dyn ChangeMarks>) -> Self {
+        self.marks = Some(marks);
+        self
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -329,6 +355,31 @@ impl Engine {
         wish: &Wish,
         deadline: Deadline,
     ) -> Result<Answer, EngineError> {
+        self.answer_wish(caller, service, staff, wish, false, deadline).await
+    }
+
+    /// Other times than the wish (the caller does not want it, or asks what else there is): the
+    /// wished start itself is left out, everything else as [`Engine::availability`].
+    pub async fn alternatives(
+        &self,
+        caller: &Caller<'_>,
+        service: &ServiceId,
+        staff: Option<&StaffId>,
+        wish: &Wish,
+        deadline: Deadline,
+    ) -> Result<Answer, EngineError> {
+        self.answer_wish(caller, service, staff, wish, true, deadline).await
+    }
+
+    async fn answer_wish(
+        &self,
+        caller: &Caller<'_>,
+        service: &ServiceId,
+        staff: Option<&StaffId>,
+        wish: &Wish,
+        without_wish: bool,
+        deadline: Deadline,
+    ) -> Result<Answer, EngineError> {
         let t = self.target(caller.tenant, service)?;
         let tz = t.branch.calendar.tz;
         let from = crate::appointments::calendar::local_time::to_instant_or_after_gap(
@@ -338,7 +389,11 @@ impl Engine {
         .unwrap_or(self.now());
         let window = self.window(&t, from);
         // The wished staff member first, but everyone's slots are alternatives.
-        let slots = self.free_slots(caller, &t, None, &window, deadline).await?;
+        let mut slots = self.free_slots(caller, &t, None, &window, deadline).await?;
+        if without_wish && let crate::appointments::speech::parse::TimeWish::Exact(time) = wish.time {
+            let wished = crate::appointments::calendar::local_time::to_instant(tz, wish.date.and_time(time));
+            slots.retain(|s| Some(s.start) != wished);
+        }
         let policy = self.search_policy(&t);
         Ok(SlotSearch::new(&slots, &t.branch.calendar, self.now(), &policy, staff).answer(wish))
     }
@@ -537,6 +592,7 @@ impl Engine {
                         to: Some(b.start),
                         reason: None,
                     }],
+                    calls: Default::default(),
                     created_at: now,
                     updated_at: now,
                     version: 0,
@@ -668,6 +724,35 @@ impl Engine {
         Ok(hours_before)
     }
 
+    /// Whether `caller` may cancel (`cancel = true`) or move appointment `id` now, and the fee it
+    /// would cost: asked before the change so the caller hears the fee and can decide.
+    pub async fn change_terms(
+        &self,
+        caller: &Caller<'_>,
+        id: &AppointmentId,
+        cancel: bool,
+    ) -> Result<Terms, EngineError> {
+        let setup = caller.tenant.appointments.as_ref().ok_or(EngineError::NotSetUp)?;
+        let Some(appointment) = self.ports.store.appointment(caller.tenant.company_id(), id).await? else {
+            return Ok(Terms::NotFound);
+        };
+        let notice = if cancel {
+            setup.policy.cancel_notice_hours
+        } else {
+            setup.policy.reschedule_notice_hours
+        };
+        Ok(match self.may_change(caller, &appointment, notice) {
+            Ok(hours_before) => Terms::Allowed {
+                fee_eur: setup.policy.fee_for(hours_before),
+                appointment: Box::new(appointment),
+            },
+            Err(refusal) => Terms::Refused {
+                refusal,
+                appointment: Box::new(appointment),
+            },
+        })
+    }
+
     /// Cancels an appointment for its own caller, under the company's notice rule.
     pub async fn cancel(
         &self,
@@ -723,6 +808,8 @@ impl Engine {
         };
         let backend = self.backend(company, setup)?;
         let budget = deadline.min(Deadline::after(self.settings.booking_budget));
+        self.mark_change(company, &appointment, PendingKind::Cancel, None, caller.call_id)
+            .await?;
         let cancelled = self
             .guarded(
                 company,
@@ -733,7 +820,10 @@ impl Engine {
         self.cache.drop_calendar(company, &appointment.calendar.key());
         match cancelled {
             Ok(()) | Err(EngineError::Backend(BackendError::AlreadyCancelled)) => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                self.clear_mark(company, &appointment).await;
+                return Err(e);
+            }
         }
         let expected = appointment.version;
         let now = self.now();
@@ -868,6 +958,13 @@ impl Engine {
             end: to + (appointment.end - appointment.start),
             staff: staff.clone(),
         };
+        if let Err(e) = self
+            .mark_change(company, &appointment, PendingKind::Reschedule, Some(to), caller.call_id)
+            .await
+        {
+            self.release_hold(company, &hold).await;
+            return Err(e);
+        }
         let moved = self
             .guarded(
                 company,
@@ -880,6 +977,7 @@ impl Engine {
             Ok(b) => b,
             Err(EngineError::Backend(BackendError::Taken | BackendError::OutOfBounds(_) | BackendError::InPast)) => {
                 self.release_hold(company, &hold).await;
+                self.clear_mark(company, &appointment).await;
                 let answer = self
                     .fresh_alternatives(caller, &t, staff.as_ref(), to, deadline)
                     .await?;
@@ -887,6 +985,7 @@ impl Engine {
             }
             Err(e) => {
                 self.release_hold(company, &hold).await;
+                self.clear_mark(company, &appointment).await;
                 return Err(e);
             }
         };
@@ -919,5 +1018,41 @@ impl Engine {
     /// Forgets cached slots of a calendar (a staff change learnt from the calendar's webhook).
     pub fn calendar_changed(&self, company: &CompanyId, calendar: &CalendarRef) {
         self.cache.drop_calendar(company, &calendar.key());
+    }
+
+    /// Marks `appointment`'s Cal.com booking as being changed by `call` (for two minutes: far
+    /// beyond the booking budget). Only Cal.com sends webhooks; CalDAV bookings are not marked.
+    async fn mark_change(
+        &self,
+        company: &CompanyId,
+        appointment: &Appointment,
+        kind: PendingKind,
+        to: Option<DateTime<Utc>>,
+        call: &CallId,
+    ) -> Result<(), EngineError> {
+        let (Some(marks), CalendarRef::CalCom { .. }) = (&self.marks, &appointment.calendar) else {
+            return Ok(());
+        };
+        let change = PendingChange {
+            backend_uid: appointment.backend_uid.clone(),
+            kind,
+            appointment_id: appointment.appointment_id.clone(),
+            call_id: call.clone(),
+            to,
+            until: self.now() + TimeDelta::minutes(2),
+        };
+        marks.mark_change(company, &change).await?;
+        Ok(())
+    }
+
+    /// Takes the mark back after a failed change, so a later webhook about the booking (a staff
+    /// change, or ours arriving after we gave up) is applied to the record.
+    async fn clear_mark(&self, company: &CompanyId, appointment: &Appointment) {
+        let (Some(marks), CalendarRef::CalCom { .. }) = (&self.marks, &appointment.calendar) else {
+            return;
+        };
+        if let Err(e) = marks.clear_change(company, &appointment.backend_uid).await {
+            tracing::warn!(error = %crate::error::chain(&e), "could not clear a change mark; it expires by itself");
+        }
     }
 }

@@ -13,6 +13,8 @@ pub mod alternatives;
 pub mod backend;
 pub mod breaker;
 pub mod calendar;
+pub mod calendar_sync;
+pub mod desk;
 pub mod engine;
 pub mod ports;
 pub mod record;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::appointments::record::Appointment;
+use crate::appointments::record::{Appointment, CallOutcome};
 use crate::error::StoreError;
 use crate::ids::{AppointmentId, CallId, CompanyId};
 
@@ -93,4 +93,21 @@ pub trait AppointmentStore: Send + Sync {
         phone: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<Appointment>, StoreError>;
+    /// A company's appointments that overlap [`from`, `to`), soonest first, cancelled ones too
+    /// (the console's dashboard).
+    async fn appointments_between(
+        &self,
+        company_id: &CompanyId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError>;
+    /// Keeps how call `call_id` ended on the appointment (idempotent per call; bumps the
+    /// version so a concurrent change re-reads). `false` when there is no such appointment.
+    async fn record_call_outcome(
+        &self,
+        company_id: &CompanyId,
+        id: &AppointmentId,
+        call_id: &CallId,
+        outcome: &CallOutcome,
+    ) -> Result<bool, StoreError>;
 }

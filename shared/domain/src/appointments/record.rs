@@ -2,6 +2,8 @@
 //! they were booked in), the backend's uid, its status and the history of every change, each
 //! linked to the call (or the staff action) that made it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +68,20 @@ pub struct AppointmentCustomer {
     pub email: Option<String>,
 }
 
+/// How a call that booked, moved or cancelled an appointment ended (from Retell's `call_analyzed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallOutcome {
+    pub analyzed_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successful: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disconnection_reason: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
     pub company_id: CompanyId,
@@ -87,6 +103,9 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     #[serde(default)]
     pub history: Vec<Change>,
+    /// The outcome of every call that changed it, by call id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calls: BTreeMap<String, CallOutcome>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version: every change is written only over the version it read.

@@ -5,7 +5,7 @@
 //!
 //! ```yaml
 //! appointments:
-//!   calcom: {api_key: cal_live_…}              # secret; base_url defaults to Cal.com's API
+//!   calcom: {api_key: cal_live_…, webhook_secret: …}  # secrets; base_url defaults to Cal.com's API
 //!   caldav: {base_url: https://cloud.example/remote.php/dav, username: praxis, password: …}
 //!   branches:
 //!   - id: hannover
@@ -46,6 +46,9 @@ use crate::tenancy::validate::Issue;
 /// Cal.com's API, unless a company's account lives elsewhere (e.g. its EU instance).
 pub const CALCOM_API: &str = "https://api.cal.com/v2";
 
+/// The shortest Cal.com webhook secret accepted.
+pub const MIN_WEBHOOK_SECRET_CHARS: usize = 24;
+
 /// The `appointments:` section as operators write it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,15 +62,59 @@ pub struct AppointmentsSpec {
     pub staff: Vec<StaffSpec>,
     pub services: Vec<ServiceSpec>,
     pub policy: BookingPolicy,
+    /// Who hears of the appointments the agent books, moves and cancels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<Notifications>,
 }
 
-/// A company's Cal.com account: its API key (a secret, masked on export, never in `Debug`).
+/// Who hears of every booking, move and cancellation a caller or an operator makes (see
+/// `crate::notices`): the company through its output configurations, the caller by a
+/// confirmation e-mail with a calendar entry.
+///
+/// ```yaml
+/// notifications: {outputs: [empfang], confirm_to_caller: true, organizer_email: termine@praxis.example}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    /// Output configurations told of every change (their e-mail and webhook channels); default:
+    /// the output of the company's default category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<String>>,
+    /// Send a caller who gave an e-mail address a confirmation with the calendar entry.
+    #[serde(default = "yes")]
+    pub confirm_to_caller: bool,
+    /// The calendar entry's organizer (the company); default: the gateway's sender address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizer_email: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Self {
+            outputs: None,
+            confirm_to_caller: true,
+            organizer_email: None,
+        }
+    }
+}
+
+/// A company's Cal.com account: its API key and the secret its webhooks are signed with (both
+/// secrets: masked on export, never in `Debug`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalComAccount {
     pub api_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// The secret entered in Cal.com for the webhook to `/webhooks/calcom/{company}`; without it
+    /// that route refuses every delivery (404: nothing to verify signatures with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
 }
 
 impl CalComAccount {
@@ -81,6 +128,7 @@ impl fmt::Debug for CalComAccount {
         f.debug_struct("CalComAccount")
             .field("api_key", &"<redacted>")
             .field("base_url", &self.base_url)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -342,6 +390,7 @@ pub struct Appointments {
     pub staff: Vec<Staff>,
     pub services: Vec<Service>,
     pub policy: BookingPolicy,
+    pub notifications: Notifications,
 }
 
 impl Appointments {
@@ -439,11 +488,15 @@ impl AppointmentsSpec {
         out
     }
 
-    /// The section with its secrets (`calcom.api_key`, `caldav.password`) replaced by the mask.
+    /// The section with its secrets (`calcom.api_key`, `calcom.webhook_secret`,
+    /// `caldav.password`) replaced by the mask.
     pub fn masked(&self) -> AppointmentsSpec {
         let mut out = self.clone();
         if let Some(calcom) = out.calcom.as_mut() {
             calcom.api_key = MASKED_SECRET.into();
+            if let Some(secret) = calcom.webhook_secret.as_mut() {
+                *secret = MASKED_SECRET.into();
+            }
         }
         if let Some(caldav) = out.caldav.as_mut() {
             caldav.password = MASKED_SECRET.into();
@@ -457,10 +510,14 @@ impl AppointmentsSpec {
     /// new server). A mask left over is reported by [`AppointmentsSpec::masked_secrets`].
     pub fn unmask_from(&mut self, stored: &AppointmentsSpec) {
         if let (Some(calcom), Some(old)) = (self.calcom.as_mut(), stored.calcom.as_ref())
-            && calcom.api_key == MASKED_SECRET
             && calcom.base_url() == old.base_url()
         {
-            calcom.api_key.clone_from(&old.api_key);
+            if calcom.api_key == MASKED_SECRET {
+                calcom.api_key.clone_from(&old.api_key);
+            }
+            if calcom.webhook_secret.as_deref() == Some(MASKED_SECRET) && old.webhook_secret.is_some() {
+                calcom.webhook_secret.clone_from(&old.webhook_secret);
+            }
         }
         if let (Some(caldav), Some(old)) = (self.caldav.as_mut(), stored.caldav.as_ref())
             && caldav.password == MASKED_SECRET
@@ -478,6 +535,16 @@ impl AppointmentsSpec {
             issues.push(Issue {
                 path: "appointments.calcom.api_key".into(),
                 message: "is masked, and no key is stored for this account to keep (give the key)".into(),
+            });
+        }
+        if self
+            .calcom
+            .as_ref()
+            .is_some_and(|c| c.webhook_secret.as_deref() == Some(MASKED_SECRET))
+        {
+            issues.push(Issue {
+                path: "appointments.calcom.webhook_secret".into(),
+                message: "is masked, and no secret is stored for this account to keep (give the secret)".into(),
             });
         }
         if self.caldav.as_ref().is_some_and(|c| c.password == MASKED_SECRET) {
@@ -669,6 +736,18 @@ impl AppointmentsSpec {
                 "must be a Cal.com API key (cal_live_… or cal_test_…)".into(),
             );
         }
+        if let Some(secret) = self.calcom.as_ref().and_then(|c| c.webhook_secret.as_deref())
+            && secret != MASKED_SECRET
+            && secret.trim().chars().count() < MIN_WEBHOOK_SECRET_CHARS
+        {
+            // Cal.com signs without a timestamp: a short secret can be guessed from one captured delivery.
+            add(
+                "appointments.calcom.webhook_secret".into(),
+                format!(
+                    "must be at least {MIN_WEBHOOK_SECRET_CHARS} characters (a random string, entered in Cal.com too); leave it out to receive no webhooks"
+                ),
+            );
+        }
         if !(1..=3).contains(&self.policy.max_alternatives) {
             add(
                 "appointments.policy.max_alternatives".into(),
@@ -695,10 +774,29 @@ impl AppointmentsSpec {
                 );
             }
         }
+        let notifications = self.notifications.clone().unwrap_or_default();
+        let mut outputs = HashSet::new();
+        for (i, output) in notifications.outputs.iter().flatten().enumerate() {
+            let path = format!("appointments.notifications.outputs[{i}]");
+            if output.trim().is_empty() {
+                add(path, "must name an output configuration".into());
+            } else if !outputs.insert(output.as_str()) {
+                add(path, format!("'{output}' is listed twice"));
+            }
+        }
+        if let Some(organizer) = &notifications.organizer_email
+            && !crate::tenancy::validate::is_valid_email(organizer)
+        {
+            add(
+                "appointments.notifications.organizer_email".into(),
+                format!("'{organizer}' is not a valid e-mail address"),
+            );
+        }
         if !issues.is_empty() {
             return Err(issues);
         }
         Ok(Appointments {
+            notifications,
             calcom: self.calcom.clone(),
             caldav: self.caldav.clone(),
             branches,
@@ -844,6 +942,53 @@ mod tests {
                 "appointments.policy.fees[1].within_hours: a tier for 24 hours is listed twice",
                 "appointments.policy.fees[2].within_hours: must be at least 1",
                 "appointments.policy.fees[2].fee_eur: must be between 0 and 1000",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_webhook_secret_is_masked_kept_and_never_shown_like_the_api_key() {
+        let mut stored = spec();
+        let secret = "whsec_4f9a1c7e2b8d6a3f5e0c9b7a";
+        stored.calcom.as_mut().unwrap().webhook_secret = Some(secret.into());
+        assert!(stored.build().is_ok());
+        let mut masked = stored.masked();
+        assert_eq!(
+            masked.calcom.as_ref().unwrap().webhook_secret.as_deref(),
+            Some(MASKED_SECRET)
+        );
+        let text = serde_json::to_string(&masked).unwrap();
+        assert!(!text.contains(secret), "{text}");
+        assert!(masked.build().is_ok(), "a masked secret still parses");
+        assert_eq!(masked.masked_secrets().len(), 3);
+        masked.unmask_from(&stored);
+        assert_eq!(masked, stored);
+        // Not for another account, and never in Debug.
+        let mut moved = stored.masked();
+        moved.calcom.as_mut().unwrap().base_url = Some("https://api.cal.eu/v2".into());
+        moved.unmask_from(&stored);
+        let left: Vec<String> = moved.masked_secrets().into_iter().map(|i| i.path).collect();
+        assert!(
+            left.contains(&"appointments.calcom.webhook_secret".to_string()),
+            "{left:?}"
+        );
+        let debug = format!("{:?}", stored.build().unwrap());
+        assert!(
+            !debug.contains(secret) && debug.contains("webhook_secret: Some(\"<redacted>\")"),
+            "{debug}"
+        );
+        // Without a secret nothing is masked or reported for it.
+        assert_eq!(spec().masked().calcom.unwrap().webhook_secret, None);
+    }
+
+    #[test]
+    fn a_short_webhook_secret_is_refused() {
+        let mut s = spec();
+        s.calcom.as_mut().unwrap().webhook_secret = Some("geheim".into());
+        assert_eq!(
+            issues(&s),
+            [
+                "appointments.calcom.webhook_secret: must be at least 24 characters (a random string, entered in Cal.com too); leave it out to receive no webhooks"
             ]
         );
     }

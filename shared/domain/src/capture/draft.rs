@@ -10,8 +10,8 @@ use crate::capture::classify::choose_category;
 use crate::capture::problem_since;
 use crate::capture::retell::payload::{Call, value_text};
 use crate::case::{
-    Analysis, CallLink, Caller, CaptureSource, CaseSource, CaseStatus, CategoryMatch, EnrichmentStatus, OutputStatus,
-    PhoneSource, Priority, ProblemSince, ServiceCase, Utterance,
+    Analysis, CallLink, Caller, CaptureSource, CaseSource, CaseStatus, CaseType, CategoryMatch, EnrichmentStatus,
+    OutputStatus, PhoneSource, Priority, ProblemSince, ServiceCase, Utterance,
 };
 use crate::ids::{CallId, CaseId};
 use crate::phone::{is_withheld, to_e164};
@@ -136,6 +136,57 @@ pub fn from_finalize(
         use_case_detail,
     };
     build(tenant, call, call_id, facts, CaptureSource::FinalizeTicket, now)
+}
+
+/// Draft of a callback case from the live `request_callback` function: the caller asked to be
+/// called back (or the agent offered it because a booking or change was not possible).
+pub fn from_callback(
+    tenant: &Tenant,
+    call: &Call,
+    call_id: &CallId,
+    args: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> ServiceCase {
+    let f = Fields(vec![args]);
+    let reason = f.text(&["reason", "grund", "anliegen", "problem_description"]);
+    let service = f.text(&["service_name", "dienstleistung", "service"]);
+    let mut description = reason
+        .clone()
+        .unwrap_or_else(|| "Der Anrufer bittet um Rückruf.".to_string());
+    for (label, names) in [
+        (
+            "Gewünschte Leistung",
+            &["service_name", "dienstleistung", "service"][..],
+        ),
+        (
+            "Gewünschtes Zeitfenster für den Rückruf",
+            &["preferred_time_window", "zeitfenster", "rueckrufzeit", "preferred_time"][..],
+        ),
+        ("Notizen", &["notes", "notizen", "anmerkung"][..]),
+    ] {
+        if let Some(value) = f.text(names) {
+            description.push_str(&format!("\n{label}: {value}"));
+        }
+    }
+    let topic = reason.or(service).unwrap_or_else(|| "ohne Angabe".to_string());
+    let facts = Facts {
+        subject: Some(truncate_chars(&format!("Rückrufbitte: {}", subject_line(&topic)), 255)),
+        description,
+        caller_name: f.text(&["customer_name", "name"]),
+        agent_phone: f.text(&[
+            "phone_number",
+            "customer_phone",
+            "callback_number",
+            "telefon",
+            "telefonnummer",
+        ]),
+        email: f.text(&["customer_email", "email"]),
+        urgency: f.text(&["priority", "urgency", "dringlichkeit"]),
+        ..Facts::default()
+    };
+    let mut case = build(tenant, call, call_id, facts, CaptureSource::RequestCallback, now);
+    case.case_type = CaseType::Callback;
+    case
 }
 
 /// Draft of a case from a `call_analyzed` webhook (summary, custom analysis data, transcript).
@@ -371,6 +422,18 @@ pub fn merge(
                 merged.category.clone_from(&incoming.category);
                 merged.category_match = incoming.category_match;
             }
+        }
+        // The callback wish is added to whatever the call already became; a case only the
+        // analysis made so far becomes the callback case.
+        CaptureSource::RequestCallback => {
+            if existing.captured_by.iter().all(|s| *s == CaptureSource::CallAnalyzed) {
+                merged.subject.clone_from(&incoming.subject);
+                merged.case_type = CaseType::Callback;
+            }
+            merged.description = format!("{}\n\n{}", existing.description, incoming.description);
+            let mut caller = incoming.caller.clone();
+            caller.fill_from(&existing.caller);
+            merged.caller = caller;
         }
         // The analysis adds what only exists after the call.
         CaptureSource::CallAnalyzed => {

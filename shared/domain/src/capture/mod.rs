@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod draft;
 pub mod error;
+pub mod functions;
 pub mod handoff;
 pub mod inbound;
 pub mod ports;
@@ -12,6 +13,7 @@ pub mod retell;
 pub mod service;
 
 pub use error::IngestError;
+pub use functions::{Booking, Function};
 pub use handoff::{Handoff, SweepReport};
 pub use ports::{CaptureStore, CapturedContent, CreateOutcome};
 pub use service::{AckStatus, FinalizeReply, Ingest, IngestSettings, Ports, WebhookAck, WebhookReply};

@@ -13,22 +13,23 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::appointments::desk::booking_variables;
 use crate::call_event::{CallEvent, RecordingLinks};
 use crate::capture::classify::{Intent, resolve_mode};
 use crate::capture::draft;
 use crate::capture::error::IngestError;
+use crate::capture::functions::Booking;
 use crate::capture::handoff::Handoff;
 use crate::capture::inbound::dynamic_variables;
 use crate::capture::ports::{CaptureStore, CapturedContent, CreateOutcome};
-use crate::capture::retell::payload::{
-    Call, FunctionCall, InboundCall, WebhookEnvelope, parse_json, require, value_text,
-};
+use crate::capture::retell::payload::{Call, InboundCall, WebhookEnvelope, parse_json, require, value_text};
 use crate::capture::retell::signature;
 use crate::case::ServiceCase;
 use crate::clock::Clock;
 use crate::enrichment::EnrichQueue;
 use crate::error::{StoreError, chain};
 use crate::ids::{CallId, TicketRef};
+use crate::tenancy::tenant::GatewayMode;
 use crate::tenancy::{ConfigStore, RouteKey, Tenant};
 use crate::text::truncate_chars;
 
@@ -117,15 +118,17 @@ pub struct FinalizeReply {
     pub idempotent: bool,
 }
 
-struct Captured {
-    case: ServiceCase,
-    status: AckStatus,
+pub(crate) struct Captured {
+    pub(crate) case: ServiceCase,
+    pub(crate) status: AckStatus,
 }
 
 pub struct Ingest {
     settings: IngestSettings,
-    ports: Ports,
+    pub(crate) ports: Ports,
     handoff: Handoff,
+    /// The booking functions and appointment-mode calls; without it they are "not offered".
+    pub(crate) booking: Option<Booking>,
 }
 
 impl Ingest {
@@ -140,7 +143,14 @@ impl Ingest {
             settings,
             ports,
             handoff,
+            booking: None,
         }
+    }
+
+    /// Enables the booking functions and appointment-mode calls.
+    pub fn with_booking(mut self, booking: Booking) -> Self {
+        self.booking = Some(booking);
+        self
     }
 
     /// `POST /webhooks/retell`: lifecycle events and `call_inbound`.
@@ -189,47 +199,7 @@ impl Ingest {
         Ok(ack(AckStatus::Recorded, None))
     }
 
-    /// `POST /retell/functions`: custom functions called by the agent during the call.
-    pub async fn function(&self, body: &[u8], signature: Option<&str>) -> Result<FinalizeReply, IngestError> {
-        self.authenticate(body, signature)?;
-        let request: FunctionCall = parse_json(body)?;
-        let name = function_name(require(request.name.as_deref(), "name")?);
-        if name != "finalize_ticket" {
-            return Err(IngestError::UnknownFunction(name.to_string()));
-        }
-        let call = request
-            .call
-            .ok_or_else(|| IngestError::bad_request("call", "missing required field `call`"))?;
-        let call_id = CallId::new(require(call.call_id.as_deref(), "call.call_id")?);
-        let args = request.args.unwrap_or_default();
-        let problem = args.get("problem_description").and_then(value_text);
-        let problem = require(problem.as_deref(), "args.problem_description")?;
-        let mut record = self.event_record("function:finalize_ticket", &call, &call_id, None, body);
-        let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
-            self.record_unrouted(record, body).await?;
-            return Ok(FinalizeReply {
-                success: false,
-                ticket_id: None,
-                message: "Ich konnte das Ticket gerade nicht anlegen. Ihre Angaben sind gespeichert, wir melden uns bei Ihnen.".into(),
-                idempotent: false,
-            });
-        };
-        record.company_id = Some(tenant.company_id().clone());
-        record.outcome = Some("captured".into());
-        let draft = draft::from_finalize(&tenant, &call, &call_id, &args, problem, self.ports.clock.now());
-        let captured = self.capture(&tenant, draft, &record).await?;
-        let ticket = captured.case.ticket_ref.clone().unwrap_or_default();
-        Ok(FinalizeReply {
-            success: true,
-            message: format!(
-                "Ich habe Ihr Ticket mit der Nummer {ticket} angelegt. Unser Service-Team meldet sich so schnell wie möglich bei Ihnen."
-            ),
-            ticket_id: Some(ticket),
-            idempotent: captured.status != AckStatus::Captured,
-        })
-    }
-
-    fn authenticate(&self, body: &[u8], signature: Option<&str>) -> Result<(), IngestError> {
+    pub(crate) fn authenticate(&self, body: &[u8], signature: Option<&str>) -> Result<(), IngestError> {
         if body.len() > self.settings.max_body_bytes {
             return Err(IngestError::PayloadTooLarge {
                 size: body.len(),
@@ -242,7 +212,11 @@ impl Ingest {
     }
 
     /// Company by Retell agent first, else by the company's phone number.
-    async fn tenant_for(&self, agent_id: Option<&str>, number: Option<&str>) -> Result<Option<Tenant>, IngestError> {
+    pub(crate) async fn tenant_for(
+        &self,
+        agent_id: Option<&str>,
+        number: Option<&str>,
+    ) -> Result<Option<Tenant>, IngestError> {
         let config = &self.ports.config;
         let mut company = None;
         if let Some(agent) = agent_id.filter(|a| !a.is_empty()) {
@@ -263,7 +237,7 @@ impl Ingest {
         Ok(tenant)
     }
 
-    async fn record_unrouted(&self, mut record: CallEvent, body: &[u8]) -> Result<(), IngestError> {
+    pub(crate) async fn record_unrouted(&self, mut record: CallEvent, body: &[u8]) -> Result<(), IngestError> {
         tracing::warn!(call_id = %record.call_id, event = %record.event, agent_id = ?record.agent_id,
             to_number = ?record.to_number, "no company for this agent or number; event kept as unrouted");
         record.company_id = None;
@@ -290,15 +264,16 @@ impl Ingest {
         let summary = analysis.and_then(|a| a.call_summary.clone()).unwrap_or_default();
         let user_text = call.user_text();
         let decision = resolve_mode(tenant, explicit_intent.as_deref(), &format!("{user_text}\n{summary}"));
+        let voicemail = analysis.and_then(|a| a.in_voicemail) == Some(true);
         if decision.intent == Intent::Appointment {
             record.outcome = Some(format!(
                 "appointment mode ({}, confidence {:.2})",
                 decision.basis, decision.confidence
             ));
-            self.ports.cases.record_event(&record).await?;
-            return Ok((AckStatus::Acknowledged, None));
+            return self
+                .analyzed_booking_call(tenant, call, call_id, record, voicemail)
+                .await;
         }
-        let voicemail = analysis.and_then(|a| a.in_voicemail) == Some(true);
         let nothing_said = user_text.trim().is_empty() && summary.trim().is_empty() && custom.is_none_or(Map::is_empty);
         if voicemail || nothing_said {
             // No conversation, so no ticket, unless the agent already opened one during the call.
@@ -326,7 +301,7 @@ impl Ingest {
     }
 
     /// Creates the call's case or completes the existing one, then makes sure it is handed off.
-    async fn capture(
+    pub(crate) async fn capture(
         &self,
         tenant: &Tenant,
         mut draft: ServiceCase,
@@ -412,7 +387,17 @@ impl Ingest {
         };
         let now = self.ports.clock.now();
         let vars = match &tenant {
-            Some(t) => dynamic_variables(now, t.tz(), &t.config.locale, Some(&t.config.name)),
+            Some(t) => {
+                let mut vars = dynamic_variables(now, t.tz(), &t.config.locale, Some(&t.config.name));
+                if let Some(setup) = t
+                    .appointments
+                    .as_ref()
+                    .filter(|_| t.config.mode != GatewayMode::ServiceDesk)
+                {
+                    vars.extend(booking_variables(setup, now));
+                }
+                vars
+            }
             None => dynamic_variables(now, chrono_tz::Europe::Berlin, "de-DE", None),
         };
         if let Some(call_id) = inbound.call_id.as_deref().filter(|c| !c.is_empty()) {
@@ -440,7 +425,7 @@ impl Ingest {
         json!({ key: { "dynamic_variables": vars } })
     }
 
-    fn event_record(
+    pub(crate) fn event_record(
         &self,
         event: &str,
         call: &Call,
@@ -481,14 +466,6 @@ impl Ingest {
 
     fn lease_until(&self, now: DateTime<Utc>) -> i64 {
         self.handoff.lease_until(now)
-    }
-}
-
-/// Retell tool names may carry a version suffix (`finalize_ticket_v3`); the original stripped it.
-fn function_name(name: &str) -> &str {
-    match name.rsplit_once("_v") {
-        Some((base, version)) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => base,
-        _ => name,
     }
 }
 

@@ -44,6 +44,15 @@ pub fn recipients(email: &EmailOutput) -> (Vec<String>, Vec<String>) {
     chosen.into_iter().partition(|a| is_valid_email(a))
 }
 
+/// The standard layout's headline per case type.
+fn headline(kind: CaseType) -> &'static str {
+    match kind {
+        CaseType::Incident => "Neue Störungsmeldung",
+        CaseType::Callback => "Neue Rückrufbitte",
+        CaseType::Request | CaseType::Inquiry => "Neue Anfrage",
+    }
+}
+
 pub fn priority_label(p: Priority) -> &'static str {
     match p {
         Priority::Critical => "kritisch",
@@ -67,11 +76,7 @@ pub fn subject(case: &ServiceCase, category_name: &str, template: EmailTemplate)
             format!("{prefix}[{category_name}] {ticket}: {}", case.subject)
         }
         EmailTemplate::Standard => {
-            let kind = if case.case_type == CaseType::Incident {
-                "Neue Störungsmeldung"
-            } else {
-                "Neue Anfrage"
-            };
+            let kind = headline(case.case_type);
             let urgent = if case.priority == Priority::Critical {
                 " [DRINGEND]"
             } else {
@@ -120,7 +125,7 @@ pub fn compose(
     let caller = &case.caller;
     let values = json!({
         "subject": subject,
-        "headline": if case.case_type == CaseType::Incident { "Neue Störungsmeldung" } else { "Neue Anfrage" },
+        "headline": headline(case.case_type),
         "ticket": case.ticket_ref.clone().unwrap_or_default(),
         "company": company_name,
         "created": case.created_at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string(),

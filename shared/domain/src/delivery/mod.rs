@@ -5,6 +5,7 @@ pub mod case_page;
 pub mod email;
 pub mod ports;
 pub mod presets;
+pub mod redeliver;
 pub mod service;
 pub mod template;
 pub mod webhook;

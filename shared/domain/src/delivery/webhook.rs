@@ -102,12 +102,42 @@ pub fn build_request(
     extras.include_transcript = output.include_transcript;
     let body = PayloadTemplate::compile(source)?.render(&render_context(case, &extras))?;
     let reference = case.ticket_ref.clone().unwrap_or_default();
+    let headers = signed_headers(
+        vec![("X-Ticket-Reference".into(), reference.to_string())],
+        "service_case.created",
+        preset_headers,
+        output,
+        &message_id(case),
+        timestamp,
+        &body,
+    );
+    Ok(WebhookRequest {
+        url: output.url.clone(),
+        body,
+        headers,
+        external_id_path,
+    })
+}
+
+/// The headers of a signed request, the same for case and appointment webhooks: the gateway's
+/// (`Content-Type`, `User-Agent`, `X-Event: event` and `own`), then a preset's and the output's
+/// custom headers (which may not replace them), the idempotency header and, with a secret, the
+/// Standard Webhooks headers with `id` plus the original's `X-Signature`, all over `body`.
+pub fn signed_headers(
+    own: Vec<(String, String)>,
+    event: &str,
+    preset_headers: Vec<(String, String)>,
+    output: &WebhookOutput,
+    id: &str,
+    timestamp: i64,
+    body: &str,
+) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = vec![
         ("Content-Type".into(), "application/json".into()),
         ("User-Agent".into(), USER_AGENT.into()),
-        ("X-Ticket-Reference".into(), reference.to_string()),
-        ("X-Event".into(), "service_case.created".into()),
     ];
+    headers.extend(own);
+    headers.push(("X-Event".into(), event.into()));
     // Preset headers first, then the output's own; neither may replace what the gateway sets.
     for (k, v) in preset_headers
         .into_iter()
@@ -120,24 +150,18 @@ pub fn build_request(
         headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&k));
         headers.push((k, v));
     }
-    let id = message_id(case);
     if let Some(name) = &output.idempotency_header {
-        headers.push((name.clone(), id.clone()));
+        headers.push((name.clone(), id.to_string()));
     }
     if let Some(secret) = output.secret.as_deref()
-        && let Some(signature) = standard_signature(secret, &id, timestamp, body.as_bytes())
+        && let Some(signature) = standard_signature(secret, id, timestamp, body.as_bytes())
     {
-        headers.push(("webhook-id".into(), id));
+        headers.push(("webhook-id".into(), id.to_string()));
         headers.push(("webhook-timestamp".into(), timestamp.to_string()));
         headers.push(("webhook-signature".into(), signature));
         headers.push(("X-Signature".into(), legacy_signature(secret, body.as_bytes())));
     }
-    Ok(WebhookRequest {
-        url: output.url.clone(),
-        body,
-        headers,
-        external_id_path,
-    })
+    headers
 }
 
 /// What a response means for the delivery.

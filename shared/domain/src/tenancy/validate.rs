@@ -287,6 +287,20 @@ fn check_appointments(r: &mut Report, spec: &TenantSpec, policy: &UrlPolicy) {
     if let Err(issues) = a.build() {
         r.0.extend(issues);
     }
+    // Notices go to the company's own outputs: each one named must exist.
+    for (i, id) in a
+        .notifications
+        .iter()
+        .flat_map(|n| n.outputs.iter().flatten())
+        .enumerate()
+    {
+        if !id.trim().is_empty() && !spec.outputs.iter().any(|o| &o.id == id) {
+            r.add(
+                format!("appointments.notifications.outputs[{i}]"),
+                format!("no output configuration '{id}'"),
+            );
+        }
+    }
     if let Some(url) = a.calcom.as_ref().and_then(|c| c.base_url.as_deref())
         && let Err(e) = check_url(url, policy)
     {

@@ -92,7 +92,14 @@ impl World {
 
     async fn finalize(&self) {
         let sig = signature::sign(KEY, FINALIZE.as_bytes(), self.clock.now().timestamp_millis() as u64);
-        self.ingest.function(FINALIZE.as_bytes(), Some(&sig)).await.unwrap();
+        self.ingest
+            .function(
+                FINALIZE.as_bytes(),
+                Some(&sig),
+                gateway_domain::deadline::Deadline::none(),
+            )
+            .await
+            .unwrap();
     }
 
     fn request(&self, case: &ServiceCase) -> EnrichRequest {

@@ -3,8 +3,11 @@
 
 mod alerting;
 mod appointments;
+mod booking_desk;
+mod calendar_sync;
 mod capture;
 mod delivery;
 mod enrichment;
 mod memory_contract;
+mod notices;
 mod tenancy;

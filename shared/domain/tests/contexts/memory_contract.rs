@@ -23,3 +23,9 @@ async fn the_memory_appointment_store_keeps_its_contract() {
     let store = gateway_testkit::appointments::MemoryAppointmentStore::default();
     gateway_testkit::appointment_contract::run_all(&store, &CompanyId::new("praxis"), "mem").await;
 }
+
+#[tokio::test]
+async fn the_memory_notice_outbox_keeps_its_contract() {
+    let store = gateway_testkit::appointments::MemoryAppointmentStore::default();
+    gateway_testkit::notice_contract::run_all(&store, &CompanyId::new("praxis"), "mem").await;
+}

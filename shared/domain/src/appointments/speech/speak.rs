@@ -175,8 +175,20 @@ pub fn speak_confirmation(date: NaiveDate, time: NaiveTime, today: NaiveDate, ca
     )
 }
 
+/// Where an appointment moves to, in the accusative "verschieben auf …" needs: "auf Freitag, den
+/// 4. Dezember, um 10 Uhr", "auf morgen, Mittwoch, den 2. Dezember, um halb drei (14:30 Uhr)".
+pub fn speak_move_target(date: NaiveDate, time: NaiveTime, today: NaiveDate, calendar: &BranchCalendar) -> String {
+    let absolute = format!("{}, den {}", weekday_name(date.weekday()), speak_day_month(date, today));
+    let day = if is_relative_day(date, today) {
+        format!("{}, {absolute}", speak_date(date, today))
+    } else {
+        absolute
+    };
+    format!("auf {day}, um {}", speak_time_with_clock(time, date, calendar))
+}
+
 /// "halb drei (14:30 Uhr)" when the natural form is used, else just "14 Uhr" / "14:10 Uhr".
-fn speak_time_with_clock(time: NaiveTime, date: NaiveDate, calendar: &BranchCalendar) -> String {
+pub fn speak_time_with_clock(time: NaiveTime, date: NaiveDate, calendar: &BranchCalendar) -> String {
     let natural = speak_time_at(time, date, calendar);
     let clock = speak_clock(time);
     if natural == clock {
@@ -303,6 +315,20 @@ mod tests {
         assert_eq!(
             speak_offer(date("2026-12-10"), hm(14, 0), today, &cal),
             "am Donnerstag, dem 10. Dezember, um 14 Uhr"
+        );
+    }
+
+    #[test]
+    fn move_targets_in_the_accusative() {
+        let cal = branch();
+        let today = date("2026-12-01");
+        assert_eq!(
+            speak_move_target(date("2026-12-04"), hm(10, 0), today, &cal),
+            "auf Freitag, den 4. Dezember, um 10 Uhr"
+        );
+        assert_eq!(
+            speak_move_target(date("2026-12-02"), hm(14, 30), today, &cal),
+            "auf morgen, Mittwoch, den 2. Dezember, um halb drei (14:30 Uhr)"
         );
     }
 
