@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
+use gateway_adapters::aws::{
+    ConfigError, SdkTimeouts, config_cache_from_env, env_var, key_ring_from_env, optional_key_ring_from_env,
+};
 use gateway_adapters::calendars::TenantCalendars;
 use gateway_adapters::{DynamoStore, SqsQueue};
 use gateway_domain::appointments::desk::BookingDesk;
@@ -20,6 +22,7 @@ use gateway_domain::capture::{Booking, Ingest, IngestSettings, Ports};
 use gateway_domain::case::CaseReader;
 use gateway_domain::clock::Clock;
 use gateway_domain::clock::SystemClock;
+use gateway_domain::keys::KeyRing;
 use gateway_domain::notices::NoticeHandoff;
 use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::ConfigStore;
@@ -48,6 +51,12 @@ pub const TIME_BUDGET: TimeBudget = TimeBudget {
     calls: &[("aws", SDK_TIMEOUTS.operation), ("calendar", CALENDAR_BUDGET)],
 };
 
+/// The secrets the ingest function accepts in two versions during a rotation: `<name>` and
+/// `<name>_PREVIOUS` (template.yaml passes both; a test keeps them in step).
+pub const ROTATED_KEYS: [&str; 2] = [RETELL_API_KEY, LINK_SIGNING_KEY];
+const RETELL_API_KEY: &str = "RETELL_API_KEY";
+const LINK_SIGNING_KEY: &str = "LINK_SIGNING_KEY";
+
 /// Typed configuration, read once at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -55,11 +64,14 @@ pub struct Config {
     pub enrich_queue_url: String,
     /// Appointment notices go here right after the change (the sweep catches the rest).
     pub delivery_queue_url: String,
-    pub retell_api_key: String,
+    /// `RETELL_API_KEY`, and during a key rotation `RETELL_API_KEY_PREVIOUS`: a request signed
+    /// with either is accepted.
+    pub retell_keys: KeyRing,
     /// How long routes and tenant configuration are cached per container.
     pub config_cache: chrono::Duration,
-    /// Bucket and key for the gateway-signed links (`GET /recordings/…`, `GET /cases/…`); both or neither.
-    pub recording_links: Option<(String, String)>,
+    /// Bucket and keys for the gateway-signed links (`GET /recordings/…`, `GET /cases/…`); both or
+    /// neither. `LINK_SIGNING_KEY` signs, `LINK_SIGNING_KEY_PREVIOUS` (during a rotation) still verifies.
+    pub recording_links: Option<(String, KeyRing)>,
     /// Which calendar servers (Cal.com, CalDAV) may be reached.
     pub url_policy: UrlPolicy,
 }
@@ -70,10 +82,13 @@ impl Config {
             table_name: env_var("TABLE_NAME")?,
             enrich_queue_url: env_var("ENRICH_QUEUE_URL")?,
             delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
-            retell_api_key: env_var("RETELL_API_KEY")?,
+            retell_keys: key_ring_from_env(RETELL_API_KEY)?,
             config_cache: config_cache_from_env()?,
-            recording_links: match (std::env::var("RECORDINGS_BUCKET"), std::env::var("LINK_SIGNING_KEY")) {
-                (Ok(bucket), Ok(key)) if !bucket.is_empty() && !key.is_empty() => Some((bucket, key)),
+            recording_links: match (
+                std::env::var("RECORDINGS_BUCKET"),
+                optional_key_ring_from_env(LINK_SIGNING_KEY),
+            ) {
+                (Ok(bucket), Some(keys)) if !bucket.is_empty() => Some((bucket, keys)),
                 _ => None,
             },
             url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),
@@ -102,15 +117,23 @@ impl App {
             aws_sdk_sqs::Client::new(sdk),
         );
         match &config.recording_links {
-            Some((bucket, key)) => app.with_recording_links(gateway_adapters::aws::s3_client(sdk), bucket, key),
+            Some((bucket, keys)) => {
+                app.with_recording_links(gateway_adapters::aws::s3_client(sdk), bucket, keys.clone())
+            }
             None => app,
         }
     }
 
     /// Enables the gateway-signed links: `GET /recordings/<key>?expires=…&sig=…` and
-    /// `GET /cases/<company>/<call>?expires=…&sig=…`.
-    pub fn with_recording_links(mut self, s3: aws_sdk_s3::Client, bucket: &str, signing_key: &str) -> Self {
-        self.links = Some(links::SignedLinks::new(s3, bucket, signing_key));
+    /// `GET /cases/<company>/<call>?expires=…&sig=…`, checked against `signing_keys` (the current
+    /// key and, during a rotation, the previous one; new links are signed with the current key).
+    pub fn with_recording_links(
+        mut self,
+        s3: aws_sdk_s3::Client,
+        bucket: &str,
+        signing_keys: impl Into<KeyRing>,
+    ) -> Self {
+        self.links = Some(links::SignedLinks::new(s3, bucket, signing_keys.into()));
         self
     }
 
@@ -163,7 +186,7 @@ impl App {
             appointments: Arc::new(store.clone()),
             events: Arc::new(store),
         };
-        Self::with_ports(&config.retell_api_key, ports)
+        Self::with_ports(config.retell_keys.clone(), ports)
             .with_booking(booking)
             .with_calcom_hooks(calcom)
     }
@@ -181,11 +204,11 @@ impl App {
     }
 
     /// Wires any ports (in-memory ones for tests and benchmarks).
-    pub fn with_ports(retell_api_key: &str, ports: Ports) -> Self {
+    pub fn with_ports(retell_keys: impl Into<KeyRing>, ports: Ports) -> Self {
         Self {
             cases: ports.cases.clone(),
             config: ports.config.clone(),
-            ingest: Ingest::new(IngestSettings::new(retell_api_key), ports),
+            ingest: Ingest::new(IngestSettings::new(retell_keys), ports),
             links: None,
             calcom: None,
             function_timeout: TIME_BUDGET.function_timeout,

@@ -11,7 +11,8 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use gateway_domain::error::chain;
 use gateway_domain::ids::{CallId, CompanyId};
-use gateway_domain::links::{LinkError, LinkSettings, verify};
+use gateway_domain::keys::{KeyRing, KeyUsed};
+use gateway_domain::links::{LinkError, LinkSettings, verify_with};
 
 use crate::App;
 use crate::edge::EdgeError;
@@ -22,19 +23,23 @@ const PRESIGNED: Duration = Duration::from_secs(60);
 pub struct SignedLinks {
     s3: aws_sdk_s3::Client,
     bucket: String,
-    /// The signing key, with an empty base URL: links on the case page are relative to it.
+    /// The keys a link is checked against: the current one and, during a rotation, the previous.
+    keys: KeyRing,
+    /// The current key, with an empty base URL: links on the case page are relative to it (and
+    /// always signed with the current key).
     links: LinkSettings,
 }
 
 impl SignedLinks {
-    pub fn new(s3: aws_sdk_s3::Client, bucket: &str, signing_key: &str) -> Self {
+    pub fn new(s3: aws_sdk_s3::Client, bucket: &str, keys: KeyRing) -> Self {
         Self {
             s3,
             bucket: bucket.into(),
             links: LinkSettings {
                 base_url: String::new(),
-                signing_key: signing_key.into(),
+                signing_key: keys.current().to_string(),
             },
+            keys,
         }
     }
 }
@@ -45,13 +50,12 @@ fn checked<'a>(app: &'a App, path: &str, query: Option<&str>) -> Result<&'a Sign
         .links
         .as_ref()
         .ok_or_else(|| EdgeError::NotFound("signed links are not enabled".into()))?;
-    match verify(
-        &links.links.signing_key,
-        path,
-        query.unwrap_or_default(),
-        chrono::Utc::now(),
-    ) {
-        Ok(()) => Ok(links),
+    match verify_with(&links.keys, path, query.unwrap_or_default(), chrono::Utc::now()) {
+        Ok(KeyUsed::Current) => Ok(links),
+        Ok(KeyUsed::Previous) => {
+            tracing::info!(key = "previous", "link signed with the previous link key");
+            Ok(links)
+        }
         Err(LinkError::Malformed) => Err(EdgeError::BadRequest("link needs expires and sig".into())),
         Err(LinkError::BadSignature) => Err(EdgeError::Forbidden("invalid link signature")),
         Err(LinkError::Expired) => Err(EdgeError::Gone),

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::config::Credentials;
 use gateway_adapters::DynamoStore;
 use gateway_adapters::aws::{SdkTimeouts, timeout_config};
 use gateway_adapters::provision::{Provisioned, ResourceNames, provision};
+use gateway_domain::keys::KeyRing;
 use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::TenantSpec;
 use tokio::net::TcpListener;
@@ -86,16 +87,18 @@ pub async fn provision_and_seed(
     Ok(provisioned)
 }
 
-/// The ingest function's configuration for provisioned local resources; `policy` says which
-/// calendar servers (the Cal.com stand-in, Radicale) the booking functions may reach.
-pub fn ingest_config(provisioned: &Provisioned, retell_api_key: &str, policy: UrlPolicy) -> ingest::Config {
+/// The ingest function's configuration for provisioned local resources; `retell_keys` the Retell
+/// key (with a previous one during a rotation); `policy` says which calendar servers (the Cal.com
+/// stand-in, Radicale) the booking functions may reach. Links are checked against
+/// [`LINK_SIGNING_KEY`] (a test rotating it sets `recording_links` itself).
+pub fn ingest_config(provisioned: &Provisioned, retell_keys: impl Into<KeyRing>, policy: UrlPolicy) -> ingest::Config {
     ingest::Config {
         table_name: provisioned.table.clone(),
         enrich_queue_url: provisioned.enrich_queue_url.clone(),
         delivery_queue_url: provisioned.delivery_queue_url.clone(),
-        retell_api_key: retell_api_key.to_string(),
+        retell_keys: retell_keys.into(),
         config_cache: chrono::Duration::seconds(30),
-        recording_links: Some((provisioned.bucket.clone(), LINK_SIGNING_KEY.into())),
+        recording_links: Some((provisioned.bucket.clone(), KeyRing::new(LINK_SIGNING_KEY))),
         url_policy: policy,
     }
 }

@@ -166,7 +166,9 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     // One allow-list for every function: the stand-ins plus GATEWAY_URL_ALLOW_LIST, the same
     // list gatewayctl accepts tenants against.
     let settings = LocalSettings {
-        retell_api_key: api_key.clone(),
+        // RETELL_API_KEY_PREVIOUS: try a key rotation locally (both keys are accepted).
+        retell_api_key: gateway_domain::keys::KeyRing::new(api_key.clone())
+            .with_previous(std::env::var("RETELL_API_KEY_PREVIOUS").ok()),
         policy: local_url_policy(
             &[&[sink.addr.clone(), recordings.clone()][..], &calendars.allow_list()].concat(),
             env_allow_list.as_deref(),

@@ -18,7 +18,8 @@ use crate::{BoxError, LINK_SIGNING_KEY, MAIL_FROM, emulator_sdk_with, ingest_con
 /// What differs between `make run`, the tests and a deployment.
 #[derive(Debug, Clone)]
 pub struct LocalSettings {
-    pub retell_api_key: String,
+    /// The Retell key (`RETELL_API_KEY`, with `RETELL_API_KEY_PREVIOUS` during a rotation).
+    pub retell_api_key: gateway_domain::keys::KeyRing,
     /// Outbound URL rules for enrich, deliver and alert.
     pub policy: UrlPolicy,
     /// Base URL of the local HTTP API, for signed links in deliveries and alerts.
@@ -55,7 +56,7 @@ pub async fn functions(
     let sweep_sdk = emulator_sdk_with(endpoint, sweep::SDK_TIMEOUTS).await;
     Ok(Functions {
         ingest: ingest::App::new(
-            &ingest_config(provisioned, &settings.retell_api_key, settings.policy.clone()),
+            &ingest_config(provisioned, settings.retell_api_key.clone(), settings.policy.clone()),
             &ingest_sdk,
         ),
         enrich: enrich::App::new(

@@ -100,6 +100,19 @@ pub fn link_settings_from_env() -> Option<gateway_domain::links::LinkSettings> {
     }
 }
 
+/// A rotated secret: `<name>` (required) and, during a rotation window, `<name>_PREVIOUS`
+/// (optional; unset or empty means no rotation under way).
+pub fn key_ring_from_env(name: &str) -> Result<gateway_domain::keys::KeyRing, ConfigError> {
+    optional_key_ring_from_env(name).ok_or_else(|| ConfigError::Missing(name.to_string()))
+}
+
+/// The same for a secret that may be absent altogether (`None` when `<name>` is unset or empty).
+pub fn optional_key_ring_from_env(name: &str) -> Option<gateway_domain::keys::KeyRing> {
+    let current = std::env::var(name).ok().filter(|v| !v.trim().is_empty())?;
+    let previous = std::env::var(format!("{name}_PREVIOUS")).ok();
+    Some(gateway_domain::keys::KeyRing::new(current).with_previous(previous))
+}
+
 /// Reads a required environment variable, naming it when missing.
 pub fn env_var(name: &str) -> Result<String, ConfigError> {
     match std::env::var(name) {

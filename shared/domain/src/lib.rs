@@ -18,6 +18,7 @@ pub mod enrichment;
 pub mod error;
 pub mod exchange;
 pub mod ids;
+pub mod keys;
 pub mod links;
 pub mod locale;
 pub mod notices;

@@ -9,6 +9,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::case::ServiceCase;
+use crate::keys::{KeyRing, KeyUsed};
 use crate::tenancy::tenant::Tenant;
 
 /// Where links point (the HTTP API's public base URL) and the key that signs them.
@@ -73,6 +74,13 @@ pub enum LinkError {
 
 /// Checks a link's query (`expires=…&sig=…`) for `path` at `now`, in constant time.
 pub fn verify(key: &str, path: &str, query: &str, now: DateTime<Utc>) -> Result<(), LinkError> {
+    verify_with(&KeyRing::new(key), path, query, now).map(|_| ())
+}
+
+/// The same against the current key and, during a rotation, the previous one: a link signed
+/// before the key changed keeps working until it expires; one signed with a retired key (neither)
+/// is a `BadSignature`. Says which key matched.
+pub fn verify_with(keys: &KeyRing, path: &str, query: &str, now: DateTime<Utc>) -> Result<KeyUsed, LinkError> {
     let mut expires = None;
     let mut sig = None;
     for pair in query.split('&') {
@@ -85,13 +93,15 @@ pub fn verify(key: &str, path: &str, query: &str, now: DateTime<Utc>) -> Result<
     let (Some(expires), Some(sig)) = (expires, sig) else {
         return Err(LinkError::Malformed);
     };
-    mac(key, path, expires)
-        .verify_slice(&sig)
-        .map_err(|_| LinkError::BadSignature)?;
+    let used = keys
+        .keys()
+        .find(|(_, key)| mac(key, path, expires).verify_slice(&sig).is_ok())
+        .map(|(used, _)| used)
+        .ok_or(LinkError::BadSignature)?;
     if now.timestamp() > expires {
         Err(LinkError::Expired)
     } else {
-        Ok(())
+        Ok(used)
     }
 }
 
@@ -124,5 +134,33 @@ mod tests {
             "the expiry is signed"
         );
         assert_eq!(verify("k", &path, "", now), Err(LinkError::Malformed));
+    }
+
+    #[test]
+    fn links_signed_with_the_previous_key_work_until_they_expire_and_retired_keys_do_not() {
+        let now = Utc::now();
+        let path = case_path(&CompanyId::new("nordit"), &CallId::new("call_1"));
+        let query = |key: &str, expires| sign("", key, &path, expires).split_once('?').unwrap().1.to_string();
+        let rotating = KeyRing::new("new").with_previous(Some("old"));
+        let by_old = query("old", now + Duration::hours(72));
+        assert_eq!(verify_with(&rotating, &path, &by_old, now), Ok(KeyUsed::Previous));
+        assert_eq!(
+            verify_with(&rotating, &path, &query("new", now + Duration::hours(72)), now),
+            Ok(KeyUsed::Current)
+        );
+        assert_eq!(
+            verify_with(&rotating, &path, &by_old, now + Duration::hours(73)),
+            Err(LinkError::Expired),
+            "the previous key does not extend a link's life"
+        );
+        assert_eq!(
+            verify_with(&rotating, &path, &query("retired", now + Duration::hours(72)), now),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify_with(&KeyRing::new("new"), &path, &by_old, now),
+            Err(LinkError::BadSignature),
+            "once the previous key is cleared"
+        );
     }
 }

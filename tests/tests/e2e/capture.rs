@@ -357,3 +357,54 @@ async fn the_sweep_hands_off_a_case_its_request_left_behind() {
     let again = handoff.sweep(&s.store, 100).await.unwrap();
     assert_eq!(again.pending, 0, "off the list once handed off");
 }
+
+/// Key rotation against the emulator, through the ingest function as `App::new` wires it from its
+/// configuration: the stack's key is the previous one, a new key is current.
+#[tokio::test]
+async fn during_a_key_rotation_the_previous_retell_and_link_keys_pass_and_retired_ones_are_refused() {
+    use gateway_domain::capture::retell::signature;
+    use gateway_domain::keys::KeyRing;
+    let s = stack().await;
+    let mut rotating = gateway_local::ingest_config(
+        &s.resources,
+        KeyRing::new("key_e2e_retell_new").with_previous(Some(API_KEY)),
+        gateway_domain::ssrf::UrlPolicy::local(vec![]),
+    );
+    let (bucket, _) = rotating.recording_links.clone().unwrap();
+    rotating.recording_links = Some((
+        bucket,
+        KeyRing::new("local-link-signing-key-new").with_previous(Some(gateway_local::LINK_SIGNING_KEY)),
+    ));
+    let router = ingest::App::new(&rotating, &s.sdk).into_router();
+    let send = |req| tower::ServiceExt::oneshot(router.clone(), req);
+    let now = chrono::Utc::now().timestamp_millis() as u64;
+
+    let retired = signature::sign("key_e2e_retell_retired", ANALYZED.as_bytes(), now);
+    let resp = send(request("/webhooks/retell", ANALYZED, Some(retired)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(s.store.list_cases(&company_id(COMPANY)).await.unwrap().is_empty());
+
+    // Signed with the previous key (Retell not switched yet): captured.
+    let resp = send(request("/webhooks/retell", ANALYZED, Some(sign(ANALYZED))))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(s.store.list_cases(&company_id(COMPANY)).await.unwrap().len(), 1);
+
+    // A case link signed before the rotation still opens the page; a retired key's does not.
+    let path = gateway_domain::links::case_path(&company_id(COMPANY), &call_id(CALL_ID));
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    let get = |uri: String| {
+        lambda_http::http::Request::builder()
+            .method("GET")
+            .uri(uri)
+            .body(lambda_http::Body::Empty)
+            .unwrap()
+    };
+    let by_previous = gateway_domain::links::sign("", gateway_local::LINK_SIGNING_KEY, &path, expires);
+    assert_eq!(send(get(by_previous)).await.unwrap().status(), StatusCode::OK);
+    let by_retired = gateway_domain::links::sign("", "local-link-signing-key-retired", &path, expires);
+    assert_eq!(send(get(by_retired)).await.unwrap().status(), StatusCode::FORBIDDEN);
+}

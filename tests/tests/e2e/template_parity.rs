@@ -248,3 +248,32 @@ fn function_timeouts_hold_their_clients_budgets() {
         "Retell gives up after 10 s: ingest must answer before"
     );
 }
+
+/// Every key the ingest function accepts in two versions during a rotation reaches it from a
+/// NoEcho parameter, and the previous version from one that defaults to empty (no rotation).
+#[test]
+fn rotated_keys_reach_the_ingest_function_from_secret_parameters() {
+    let t = template();
+    let env = &props(&t, "IngestFunction")["Environment"]["Variables"];
+    let parameter = |var: &str| -> (String, &Value) {
+        let name = match &env[var] {
+            Value::Tagged(tag) if tag.tag == "Ref" => tag.value.as_str().unwrap().to_string(),
+            other => panic!("IngestFunction {var}: expected !Ref to a parameter, got {other:?}"),
+        };
+        let declared = &t["Parameters"][name.as_str()];
+        assert!(!declared.is_null(), "{var}: parameter {name} is not declared");
+        assert_eq!(declared["NoEcho"], Value::Bool(true), "{name} must be NoEcho");
+        (name, declared)
+    };
+    for key in ingest::ROTATED_KEYS {
+        let (_, current) = parameter(key);
+        assert!(current.get("Default").is_none(), "{key}: the current key is required");
+        let previous_var = format!("{key}_PREVIOUS");
+        let (name, previous) = parameter(&previous_var);
+        assert_eq!(
+            previous["Default"],
+            Value::String(String::new()),
+            "{name}: empty unless a rotation is under way"
+        );
+    }
+}

@@ -29,6 +29,7 @@ use crate::clock::Clock;
 use crate::enrichment::EnrichQueue;
 use crate::error::{StoreError, chain};
 use crate::ids::{CallId, TicketRef};
+use crate::keys::{KeyRing, KeyUsed};
 use crate::tenancy::tenant::GatewayMode;
 use crate::tenancy::{ConfigStore, RouteKey, Tenant};
 use crate::text::truncate_chars;
@@ -41,17 +42,18 @@ const MERGE_ATTEMPTS: usize = 3;
 
 #[derive(Debug, Clone)]
 pub struct IngestSettings {
-    /// Retell's API key (the one with the webhook badge): the HMAC key of `X-Retell-Signature`.
-    pub retell_api_key: String,
+    /// Retell's API key (the one with the webhook badge): the HMAC key of `X-Retell-Signature`;
+    /// during a rotation also the previous one.
+    pub retell_keys: KeyRing,
     pub max_body_bytes: usize,
     /// How long one request owns a case's hand-off; longer than the function's timeout.
     pub handoff_lease: Duration,
 }
 
 impl IngestSettings {
-    pub fn new(retell_api_key: impl Into<String>) -> Self {
+    pub fn new(retell_keys: impl Into<KeyRing>) -> Self {
         Self {
-            retell_api_key: retell_api_key.into(),
+            retell_keys: retell_keys.into(),
             max_body_bytes: MAX_BODY_BYTES,
             // Longer than the ingest function may run (8 s): an owner's request is gone before its
             // lease ends, so a retry (or the sweep) can take over without racing it.
@@ -207,8 +209,15 @@ impl Ingest {
             });
         }
         let now_ms = u64::try_from(self.ports.clock.now().timestamp_millis()).unwrap_or(0);
-        signature::verify(&self.settings.retell_api_key, body, signature, now_ms)
-            .map_err(|e| IngestError::Unauthorized(e.reason()))
+        match signature::verify_with(&self.settings.retell_keys, body, signature, now_ms) {
+            Ok(KeyUsed::Current) => Ok(()),
+            Ok(KeyUsed::Previous) => {
+                // Expected while Retell still holds the old key; once these stop, clear it.
+                tracing::info!(key = "previous", "Retell request signed with the previous API key");
+                Ok(())
+            }
+            Err(e) => Err(IngestError::Unauthorized(e.reason())),
+        }
     }
 
     /// Company by Retell agent first, else by the company's phone number.

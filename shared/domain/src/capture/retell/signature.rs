@@ -5,6 +5,8 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::keys::{KeyRing, KeyUsed};
+
 /// Requests signed more than this far from now (either direction) are rejected.
 pub const REPLAY_WINDOW_MS: u64 = 5 * 60 * 1000;
 
@@ -57,14 +59,22 @@ fn mac(api_key: &str, body: &[u8], timestamp_ms: u64) -> Hmac<Sha256> {
 
 /// Verifies a Retell signature over the exact raw body, in constant time.
 pub fn verify(api_key: &str, body: &[u8], header: Option<&str>, now_ms: u64) -> Result<(), SignatureError> {
+    verify_with(&KeyRing::new(api_key), body, header, now_ms).map(|_| ())
+}
+
+/// Verifies a Retell signature against the current key and, during a rotation, the previous one
+/// (each comparison in constant time); says which key matched. A retired key (neither) fails
+/// with `Mismatch`.
+pub fn verify_with(keys: &KeyRing, body: &[u8], header: Option<&str>, now_ms: u64) -> Result<KeyUsed, SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let parsed = parse(header.trim())?;
     if parsed.timestamp_ms.abs_diff(now_ms) > REPLAY_WINDOW_MS {
         return Err(SignatureError::Stale);
     }
-    mac(api_key, body, parsed.timestamp_ms)
-        .verify_slice(&parsed.digest)
-        .map_err(|_| SignatureError::Mismatch)
+    keys.keys()
+        .find(|(_, key)| mac(key, body, parsed.timestamp_ms).verify_slice(&parsed.digest).is_ok())
+        .map(|(used, _)| used)
+        .ok_or(SignatureError::Mismatch)
 }
 
 /// Produces the header value Retell would send (for tests, the demo and local tooling).
@@ -136,5 +146,33 @@ mod tests {
             );
         }
         assert_eq!(verify(KEY, BODY, None, TS), Err(SignatureError::Missing));
+    }
+
+    #[test]
+    fn during_a_rotation_the_previous_key_verifies_and_a_retired_key_does_not() {
+        let rotating = KeyRing::new("key-new").with_previous(Some(KEY));
+        assert_eq!(verify_with(&rotating, BODY, Some(HEADER), TS), Ok(KeyUsed::Previous));
+        let by_new = sign("key-new", BODY, TS);
+        assert_eq!(verify_with(&rotating, BODY, Some(&by_new), TS), Ok(KeyUsed::Current));
+        // After the rotation (previous cleared), and for a key older than the previous one.
+        let done = KeyRing::new("key-new");
+        assert_eq!(
+            verify_with(&done, BODY, Some(HEADER), TS),
+            Err(SignatureError::Mismatch)
+        );
+        let next = KeyRing::new("key-newer").with_previous(Some("key-new"));
+        assert_eq!(
+            verify_with(&next, BODY, Some(HEADER), TS),
+            Err(SignatureError::Mismatch)
+        );
+        // The window and the header format hold for the previous key too.
+        assert_eq!(
+            verify_with(&rotating, BODY, Some(HEADER), TS + 300_001),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify_with(&rotating, br#"{"event":"call_ended"} "#, Some(HEADER), TS),
+            Err(SignatureError::Mismatch)
+        );
     }
 }
