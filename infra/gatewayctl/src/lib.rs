@@ -1,6 +1,9 @@
 //! gatewayctl: tenant configuration as code, customer import and case inspection, through the
 //! same adapters as the functions. Library part (tests drive it directly); `main.rs` is clap.
 
+pub mod costs;
+pub use costs::{render_cost_csv, render_cost_report};
+
 use std::path::Path;
 
 use chrono::{DateTime, Utc};

@@ -54,6 +54,26 @@ enum Command {
     Cases(CasesCommand),
     /// Console users (Cognito user pool): who may sign in to the operator console.
     Users(UsersArgs),
+    /// What calls cost and earned (the cost ledger).
+    #[command(subcommand)]
+    Costs(CostsCommand),
+}
+
+#[derive(Subcommand)]
+enum CostsCommand {
+    /// A month's costs in EUR: external (Retell + telephony), base cost, platform and reseller
+    /// profit; per company, or per call with --company.
+    Report {
+        /// One company; without it every company with calls in the month.
+        #[arg(long)]
+        company: Option<CompanyId>,
+        /// The month, e.g. 2026-11 (calls by their day in the company's time zone).
+        #[arg(long)]
+        month: gateway_domain::costs::Month,
+        /// CSV instead of a table: one row per call and one base-fee row per company.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Args)]
@@ -300,6 +320,14 @@ async fn run(cli: Cli) -> Result<(), CtlError> {
                 .ok_or_else(|| CtlError::Invalid(vec!["give --user-pool-id or COGNITO_USER_POOL_ID".into()]))?;
             let users = ConsoleUsers::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), pool);
             print!("{}", gatewayctl::users(&users, args_to_request(args.command)).await?);
+        }
+        Command::Costs(CostsCommand::Report { company, month, csv }) => {
+            let report = ctl.cost_report(company.as_ref(), month).await?;
+            if csv {
+                print!("{}", gatewayctl::render_cost_csv(&report)?);
+            } else {
+                print!("{}", gatewayctl::render_cost_report(month, &report));
+            }
         }
         Command::Cases(CasesCommand::Show { ticket, company }) => {
             let view = ctl.show_case(&company, &ticket).await?;

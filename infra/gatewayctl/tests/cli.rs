@@ -21,6 +21,8 @@ fn every_command_has_help() {
         vec!["cases", "list", "--help"],
         vec!["cases", "show", "--help"],
         vec!["cases", "redeliver", "--help"],
+        vec!["costs", "--help"],
+        vec!["costs", "report", "--help"],
     ] {
         let out = gatewayctl(&args);
         assert!(out.status.success(), "{args:?}");

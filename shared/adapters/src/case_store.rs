@@ -75,19 +75,14 @@ impl CaptureStore for DynamoStore {
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build(),
         )?;
-        let event_put = built(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(Self::event_item(event)?))
-                .build(),
-        )?;
-        let result = self
+        let mut transaction = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(case_put).build())
-            .transact_items(TransactWriteItem::builder().put(event_put).build())
-            .send()
-            .await;
+            .transact_items(TransactWriteItem::builder().put(case_put).build());
+        for put in self.event_puts(event)? {
+            transaction = transaction.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        let result = transaction.send().await;
         let err = match result {
             Ok(_) => return Ok(CreateOutcome::Created),
             Err(err) => err,
@@ -109,7 +104,16 @@ impl CaptureStore for DynamoStore {
     }
 
     async fn record_event(&self, event: &CallEvent) -> Result<(), StoreError> {
-        self.put(Self::event_item(event)?).await
+        if event.cost.is_none() {
+            return self.put(Self::event_item(event)?).await;
+        }
+        // The event and its cost-ledger entry together: still one request.
+        let mut transaction = self.client.transact_write_items();
+        for put in self.event_puts(event)? {
+            transaction = transaction.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        transaction.send().await.map_err(|e| unavailable("record event", e))?;
+        Ok(())
     }
 
     async fn merge_content(

@@ -23,6 +23,10 @@
 //! | appointment's log   | `COMPANY#c#APPT#<appt>`       | `LOG#<ts>#<n>`            |
 //! | webhook receipt (TTL 30 d) | `COMPANY#c#WEBHOOKS`   | `CALCOM#<trigger>#<uid>#<createdAt>` |
 //! | change mark (TTL)   | `COMPANY#c#CHANGES`           | `UID#<calendar uid>`      |
+//! | cost-ledger entry   | `COMPANY#c`                   | `COST#<YYYY-MM>#<call_id>`|
+//!
+//! (A cost-ledger entry is also in GSI1 under `COSTS#<YYYY-MM>` / `<c>#<day>#<call_id>`: every
+//! company's month in one query, for the platform's report.)
 //!
 //! A case not handed off yet is also in GSI2 under `HANDOFF#PENDING` / `<created_at>#<c>#<call>`
 //! until its hand-off completes: the sweep's work list. Likewise a notice (written in the
@@ -62,6 +66,22 @@ pub const CUSTOMER_PREFIX: &str = "CUSTOMER#";
 pub const LOG_PREFIX: &str = "LOG#";
 pub const CASE_PREFIX: &str = "CASE#";
 pub const EVENT_PREFIX: &str = "EVENT#";
+pub const COST_PREFIX: &str = "COST#";
+
+/// A call's cost-ledger entry, under the month of the call's day: a month is one Query.
+pub fn cost_sk(month: gateway_domain::costs::Month, call_id: &CallId) -> String {
+    format!("{COST_PREFIX}{month}#{call_id}")
+}
+
+/// GSI1 partition of every company's ledger entries of a month (the platform's report).
+pub fn costs_index(month: gateway_domain::costs::Month) -> String {
+    format!("COSTS#{month}")
+}
+
+/// The prefix of a month's ledger entries.
+pub fn cost_month_prefix(month: gateway_domain::costs::Month) -> String {
+    format!("{COST_PREFIX}{month}#")
+}
 
 pub fn company(company_id: &CompanyId) -> String {
     format!("COMPANY#{company_id}")

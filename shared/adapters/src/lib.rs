@@ -11,6 +11,7 @@ pub mod calendars;
 pub mod case_store;
 pub mod cognito;
 pub mod console_store;
+pub mod cost_store;
 pub mod dynamo;
 pub mod http;
 pub mod keys;

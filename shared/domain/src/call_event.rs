@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::costs::CostRecord;
 use crate::error::StoreError;
 use crate::ids::{CallId, CompanyId};
 
@@ -69,6 +70,10 @@ pub struct CallEvent {
     /// The raw body, kept only when the event could not be routed so an operator can replay it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_body: Option<String>,
+    /// The call's cost-ledger entry (with `call_analyzed`): stored as an item of its own, written
+    /// in the same request as the event, never as part of it.
+    #[serde(skip)]
+    pub cost: Option<CostRecord>,
 }
 
 impl CallEvent {
@@ -93,6 +98,7 @@ impl CallEvent {
             body_sha256: String::new(),
             outcome: None,
             raw_body: None,
+            cost: None,
         }
     }
 }

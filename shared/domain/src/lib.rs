@@ -12,6 +12,7 @@ pub mod call_event;
 pub mod capture;
 pub mod case;
 pub mod clock;
+pub mod costs;
 pub mod deadline;
 pub mod delivery;
 pub mod enrichment;

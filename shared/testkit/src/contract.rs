@@ -8,6 +8,7 @@ use gateway_domain::alerting::{AlertChannel, AlertStore};
 use gateway_domain::call_event::{CallEvent, CallEventReader};
 use gateway_domain::capture::{CaptureStore, CapturedContent, CreateOutcome};
 use gateway_domain::case::{Channel, ChannelState, Enrichment, EnrichmentStatus, OutputStatus, ServiceCase};
+use gateway_domain::costs::{CostLedger, CostRecord, Month, ProviderCost};
 use gateway_domain::delivery::template::sample_case;
 use gateway_domain::delivery::{DeliveryStore, RedeliveryStore};
 use gateway_domain::enrichment::customer::Customer;
@@ -16,12 +17,12 @@ use gateway_domain::ids::{CallId, CaseId, CompanyId, TicketRef};
 
 /// Everything a case store implements.
 pub trait CaseStoreUnderTest:
-    CaptureStore + CallEventReader + EnrichmentStore + DeliveryStore + RedeliveryStore + AlertStore
+    CaptureStore + CallEventReader + EnrichmentStore + DeliveryStore + RedeliveryStore + AlertStore + CostLedger
 {
 }
 
 impl<T> CaseStoreUnderTest for T where
-    T: CaptureStore + CallEventReader + EnrichmentStore + DeliveryStore + RedeliveryStore + AlertStore
+    T: CaptureStore + CallEventReader + EnrichmentStore + DeliveryStore + RedeliveryStore + AlertStore + CostLedger
 {
 }
 
@@ -62,6 +63,7 @@ pub async fn run_all<S: CaseStoreUnderTest + ?Sized>(
 ) {
     one_case_per_call(store, company, prefix).await;
     events_overwrite_per_type_and_stay_per_tenant(store, company, other, prefix).await;
+    cost_entries_come_with_their_event_and_are_listed_by_month(store, company, other, prefix).await;
     a_merge_writes_only_what_capture_owns(store, company, prefix).await;
     a_stale_merge_is_refused(store, company, prefix).await;
     the_hand_off_lease(store, company, prefix).await;
@@ -585,4 +587,83 @@ pub async fn customers_are_found_within_their_company(
         "never another company's"
     );
     assert!(!store.all_customers(other).await.unwrap().contains(&customer));
+}
+
+/// A cost-ledger entry travels with its event (with the case's write or alone), is kept apart
+/// from the event, overwritten by a retry, and listed under the company and month of the call.
+pub async fn cost_entries_come_with_their_event_and_are_listed_by_month<S: CaseStoreUnderTest + ?Sized>(
+    store: &S,
+    company: &CompanyId,
+    other: &CompanyId,
+    prefix: &str,
+) {
+    let month: Month = "2031-02".parse().unwrap();
+    let entry = |call: &CallId, day: &str, cents: &str| {
+        let provider = ProviderCost::from_retell(
+            Some(&serde_json::json!({"combined_cost": cents.parse::<f64>().unwrap(), "total_duration_seconds": 60})),
+            None,
+        )
+        .unwrap();
+        CostRecord::new(company, call, day.parse().unwrap(), provider, true, None, at(0))
+    };
+    // With a new case (one transaction), and with an event alone.
+    let with_case = CallId::new(format!("{prefix}_cost_case"));
+    let mut analyzed = event(Some(company), &with_case, "call_analyzed", 1);
+    analyzed.cost = Some(entry(&with_case, "2031-02-03", "10.5"));
+    assert_eq!(
+        store
+            .create_case(&new_case(company, with_case.as_str()), &analyzed)
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    let alone = CallId::new(format!("{prefix}_cost_alone"));
+    let mut analyzed = event(Some(company), &alone, "call_analyzed", 2);
+    analyzed.cost = Some(entry(&alone, "2031-02-01", "3"));
+    store.record_event(&analyzed).await.unwrap();
+    // A retry overwrites; another month and another company stay apart.
+    analyzed.cost = Some(entry(&alone, "2031-02-01", "4"));
+    store.record_event(&analyzed).await.unwrap();
+    let march = CallId::new(format!("{prefix}_cost_march"));
+    let mut later = event(Some(company), &march, "call_analyzed", 3);
+    later.cost = Some(entry(&march, "2031-03-01", "1"));
+    store.record_event(&later).await.unwrap();
+
+    let listed: Vec<CostRecord> = store
+        .costs_of_month(company, month)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.call_id.as_str().starts_with(prefix))
+        .collect();
+    let seen: Vec<(String, String)> = listed
+        .iter()
+        .map(|r| (r.call_id.to_string(), r.provider.combined_cents.normalize().to_string()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (alone.to_string(), "4".to_string()),
+            (with_case.to_string(), "10.5".to_string())
+        ],
+        "by day, retries overwritten, March apart"
+    );
+    assert_eq!(listed[1], entry(&with_case, "2031-02-03", "10.5"), "stored as written");
+    assert!(store.costs_of_month(other, month).await.unwrap().is_empty());
+    let platform: Vec<String> = store
+        .all_costs_of_month(month)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.call_id.as_str().starts_with(prefix))
+        .map(|r| format!("{}/{}", r.company_id, r.call_id))
+        .collect();
+    assert_eq!(
+        platform,
+        [format!("{company}/{alone}"), format!("{company}/{with_case}")],
+        "the platform's month"
+    );
+    let events = store.call_events(Some(company), &alone).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].cost, None, "the entry is not part of the event");
 }

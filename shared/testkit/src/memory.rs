@@ -14,6 +14,7 @@ use gateway_domain::case::{
     CaseReader, Channel, ChannelState, Enrichment, EnrichmentStatus, OutputStatus, ServiceCase,
 };
 use gateway_domain::clock::Clock;
+use gateway_domain::costs::{CostLedger, CostRecord, Month};
 use gateway_domain::deadline::Deadline;
 use gateway_domain::delivery::email::OutgoingEmail;
 use gateway_domain::delivery::webhook::WebhookRequest;
@@ -47,6 +48,8 @@ pub struct MemoryCaseStore {
     cases: Mutex<HashMap<CaseKey, ServiceCase>>,
     events: Mutex<BTreeMap<EventKey, CallEvent>>,
     counters: Mutex<HashMap<(CompanyId, i32), u64>>,
+    /// The cost ledger, as DynamoDB keeps it: one entry per company, month and call.
+    costs: Mutex<BTreeMap<(CompanyId, Month, CallId), CostRecord>>,
 }
 
 fn event_key(e: &CallEvent) -> EventKey {
@@ -58,6 +61,15 @@ fn event_key(e: &CallEvent) -> EventKey {
 }
 
 impl MemoryCaseStore {
+    /// The event, and its cost-ledger entry as an entry of its own (as DynamoDB stores them).
+    fn store_event(&self, event: &CallEvent) {
+        let mut stored = event.clone();
+        if let Some(cost) = stored.cost.take() {
+            lock(&self.costs).insert((cost.company_id.clone(), cost.month, cost.call_id.clone()), cost);
+        }
+        lock(&self.events).insert(event_key(&stored), stored);
+    }
+
     /// Every case of a company (tests read what was stored).
     pub fn cases_of(&self, company_id: &CompanyId) -> Vec<ServiceCase> {
         lock(&self.cases)
@@ -108,12 +120,12 @@ impl CaptureStore for MemoryCaseStore {
             return Ok(CreateOutcome::Exists(Box::new(existing.clone())));
         }
         cases.insert(k, case.clone());
-        lock(&self.events).insert(event_key(event), event.clone());
+        self.store_event(event);
         Ok(CreateOutcome::Created)
     }
 
     async fn record_event(&self, event: &CallEvent) -> Result<(), StoreError> {
-        lock(&self.events).insert(event_key(event), event.clone());
+        self.store_event(event);
         Ok(())
     }
 
@@ -640,5 +652,28 @@ impl Mailer for MemoryMailer {
         let mut sent = lock(&self.sent);
         sent.push(email.clone());
         Ok(format!("mem-{}", sent.len()))
+    }
+}
+
+#[async_trait]
+impl CostLedger for MemoryCaseStore {
+    async fn costs_of_month(&self, company_id: &CompanyId, month: Month) -> Result<Vec<CostRecord>, StoreError> {
+        let mut found: Vec<CostRecord> = lock(&self.costs)
+            .iter()
+            .filter(|((c, m, _), _)| c == company_id && *m == month)
+            .map(|(_, r)| r.clone())
+            .collect();
+        found.sort_by(|a, b| (a.day, &a.call_id).cmp(&(b.day, &b.call_id)));
+        Ok(found)
+    }
+
+    async fn all_costs_of_month(&self, month: Month) -> Result<Vec<CostRecord>, StoreError> {
+        let mut found: Vec<CostRecord> = lock(&self.costs)
+            .iter()
+            .filter(|((_, m, _), _)| *m == month)
+            .map(|(_, r)| r.clone())
+            .collect();
+        found.sort_by(|a, b| (&a.company_id, a.day, &a.call_id).cmp(&(&b.company_id, b.day, &b.call_id)));
+        Ok(found)
     }
 }

@@ -455,3 +455,101 @@ async fn cases_list_and_show() {
         "tenant isolation"
     );
 }
+
+/// `gatewayctl costs report` over calls captured through the real edge: the ledger entries are
+/// written with the call events (DynamoDB), listed per company and across companies, and the
+/// figures are the ones computed by hand (see shared/domain/tests/contexts/costs.rs for the
+/// rules; rounding half-up to the cent per call).
+#[tokio::test]
+async fn the_cost_report_of_a_month_equals_the_figures_computed_by_hand() {
+    let mut nordit = nordit();
+    nordit.company.billing = Some(
+        serde_norway::from_str(
+            "price_per_minute: 0.20\nprice_per_case: 0.50\nmonthly_base_fee: 49.00\nreseller_margin_percent: 15\nexchange_rates:\n  - {currency: USD, valid_from: 2026-11-16, eur: 0.87}\n  - {currency: USD, valid_from: 2026-11-01, eur: 0.86}\n",
+        )
+        .unwrap(),
+    );
+    let mut other = nordit.clone();
+    other.company.company_id = company_id("kanzlei-berg");
+    other.company.billing = None;
+    other.routes.agents = vec!["agent_kanzlei".into()];
+    other.routes.phones = vec!["+4951199999998".into()];
+    let s = stack_with(&[nordit, other]).await;
+    let call = |id: &str, agent: &str, start_ms: i64, cents: f64, seconds: u64| {
+        edited(ANALYZED, |v| {
+            let c = &mut v["call"];
+            c["call_id"] = serde_json::json!(id);
+            c["agent_id"] = serde_json::json!(agent);
+            c["start_timestamp"] = serde_json::json!(start_ms);
+            c["call_cost"] = serde_json::json!({"combined_cost": cents, "total_duration_seconds": seconds,
+                "product_costs": [{"product": "telephony", "cost": 1.56}, {"product": "voice_engine", "cost": cents - 1.56}]});
+        })
+    };
+    let agent = "agent_9f3a1c7e52b84d06a1e3c8f27b";
+    // A: 2026-11-03 10:00 Berlin; B: 2026-11-15 23:30 UTC = the 16th in Berlin (rate 0.87).
+    for body in [
+        call("call_cost_a", agent, 1_793_696_400_000, 10.5, 67),
+        call("call_cost_b", agent, 1_794_785_400_000, 250.0, 600),
+        call("call_cost_k", "agent_kanzlei", 1_793_696_400_000, 20.0, 30),
+    ] {
+        let (status, reply) = s.post("/webhooks/retell", &body).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+        assert_eq!(reply["status"], "captured");
+    }
+    let ctl = ctl(&s);
+    let november: gateway_domain::costs::Month = "2026-11".parse().unwrap();
+    let one = ctl.cost_report(Some(&company_id(COMPANY)), november).await.unwrap();
+    assert_eq!(one.len(), 1);
+    let t = &one[0].totals;
+    // external 9 + 218; base 72 + 250 + fee 4900; reseller 11 + 38 + 735.
+    assert_eq!(
+        (t.calls, t.cases, t.external_cents, t.calls_base_cents, t.base_cents),
+        (2, 2, 227, 322, 5222)
+    );
+    assert_eq!(
+        (t.platform_profit_cents, t.reseller_profit_cents, t.price_cents),
+        (4995, 784, 6006)
+    );
+    let table = gatewayctl::render_cost_report(november, &one);
+    assert!(table.contains("call_cost_b"), "{table}");
+    assert!(
+        table.contains("52.22") && table.contains("49.95") && table.contains("60.06"),
+        "{table}"
+    );
+
+    let all = ctl.cost_report(None, november).await.unwrap();
+    let companies: Vec<&str> = all.iter().map(|c| c.company_id.as_str()).collect();
+    assert_eq!(companies, ["kanzlei-berg", COMPANY]);
+    assert_eq!(
+        all[0].totals.unpriced_calls, 1,
+        "no billing section: recorded, unpriced"
+    );
+    let table = gatewayctl::render_cost_report(november, &all);
+    assert!(
+        table.contains("TOTAL") && table.contains("1 call(s) unpriced"),
+        "{table}"
+    );
+
+    // The CSV's EUR columns add up to the report.
+    let csv = gatewayctl::render_cost_csv(&one).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3, "two calls and the base fee");
+    let sum = |name: &str| -> i64 {
+        rows.iter()
+            .map(|r| {
+                let v: rust_decimal::Decimal = r[col(name)].parse().unwrap();
+                i64::try_from(v * rust_decimal::Decimal::from(100)).unwrap()
+            })
+            .sum()
+    };
+    assert_eq!(sum("external_eur"), 227);
+    assert_eq!(sum("base_eur"), 5222);
+    assert_eq!(sum("platform_profit_eur"), 4995);
+    assert_eq!(sum("reseller_profit_eur"), 784);
+    assert_eq!(sum("price_eur"), 6006);
+    assert_eq!(&rows[0][col("telephony_usd_cents")], "1.56");
+    assert_eq!(&rows[0][col("retell_usd_cents")], "8.94");
+}

@@ -26,6 +26,7 @@ use crate::capture::retell::payload::{Call, InboundCall, WebhookEnvelope, parse_
 use crate::capture::retell::signature;
 use crate::case::ServiceCase;
 use crate::clock::Clock;
+use crate::costs::{CostRecord, ProviderCost};
 use crate::enrichment::EnrichQueue;
 use crate::error::{StoreError, chain};
 use crate::ids::{CallId, TicketRef};
@@ -274,6 +275,10 @@ impl Ingest {
         let user_text = call.user_text();
         let decision = resolve_mode(tenant, explicit_intent.as_deref(), &format!("{user_text}\n{summary}"));
         let voicemail = analysis.and_then(|a| a.in_voicemail) == Some(true);
+        // Written with the call's event whichever way the call goes (no request of its own).
+        let cost = self.cost_record(tenant, call, call_id);
+        let billing = tenant.config.billing.as_ref();
+        record.cost = cost.clone();
         if decision.intent == Intent::Appointment {
             record.outcome = Some(format!(
                 "appointment mode ({}, confidence {:.2})",
@@ -287,6 +292,13 @@ impl Ingest {
         if voicemail || nothing_said {
             // No conversation, so no ticket, unless the agent already opened one during the call.
             if let Some(existing) = self.ports.cases.get_case(tenant.company_id(), call_id).await? {
+                // The agent opened a ticket during the call: the call is billed as a case. Only
+                // the bill needs writing (one request, and only when Retell sent one).
+                if let Some(cost) = cost {
+                    record.cost = Some(cost.with_case(true, billing));
+                    record.outcome = Some("no conversation after the call's case: cost recorded".into());
+                    self.ports.cases.record_event(&record).await?;
+                }
                 return Ok((AckStatus::Duplicate, existing.ticket_ref));
             }
             record.outcome = Some(
@@ -304,6 +316,7 @@ impl Ingest {
             "captured ({}, confidence {:.2})",
             decision.basis, decision.confidence
         ));
+        record.cost = cost.map(|c| c.with_case(true, billing));
         let draft = draft::from_analysis(tenant, call, call_id, self.ports.clock.now());
         let captured = self.capture(tenant, draft, &record).await?;
         Ok((captured.status, captured.case.ticket_ref))
@@ -470,7 +483,30 @@ impl Ingest {
             body_sha256: hex::encode(Sha256::digest(body)),
             outcome: None,
             raw_body: None,
+            cost: None,
         }
+    }
+
+    /// The call's cost-ledger entry from Retell's bill (none without one), for a call that did
+    /// not (yet) become a case, priced with the company's billing section.
+    fn cost_record(&self, tenant: &Tenant, call: &Call, call_id: &CallId) -> Option<CostRecord> {
+        let provider = ProviderCost::from_retell(call.call_cost.as_ref(), call.duration_ms)?;
+        let now = self.ports.clock.now();
+        let started = call
+            .start_timestamp
+            .or(call.end_timestamp)
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+            .unwrap_or(now);
+        let day = started.with_timezone(&tenant.tz()).date_naive();
+        Some(CostRecord::new(
+            tenant.company_id(),
+            call_id,
+            day,
+            provider,
+            false,
+            tenant.config.billing.as_ref(),
+            now,
+        ))
     }
 
     fn lease_until(&self, now: DateTime<Utc>) -> i64 {

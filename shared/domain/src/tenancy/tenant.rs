@@ -65,6 +65,9 @@ pub struct CompanyConfig {
     /// Slack incoming-webhook URL for delivery alerts (a secret: masked on export).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slack_webhook_url: Option<String>,
+    /// Pricing and exchange rates for the cost ledger; without it calls are recorded unpriced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing: Option<crate::costs::Billing>,
 }
 
 impl Default for CompanyConfig {
@@ -90,6 +93,7 @@ impl Default for CompanyConfig {
             create_unknown_callers: false,
             use_scrubbed_recording: false,
             slack_webhook_url: None,
+            billing: None,
         }
     }
 }

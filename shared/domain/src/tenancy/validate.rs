@@ -134,6 +134,11 @@ pub fn validate(spec: &TenantSpec, policy: &UrlPolicy) -> Vec<Issue> {
     {
         r.add("company.slack_webhook_url", e);
     }
+    if let Some(billing) = &c.billing {
+        for (path, message) in billing.issues() {
+            r.add(format!("company.billing.{path}"), message);
+        }
+    }
     if !(0.0..=1.0).contains(&c.name_match_threshold) {
         r.add("company.name_match_threshold", "must be between 0 and 1");
     }

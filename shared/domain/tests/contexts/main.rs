@@ -6,6 +6,7 @@ mod appointments;
 mod booking_desk;
 mod calendar_sync;
 mod capture;
+mod costs;
 mod delivery;
 mod enrichment;
 mod memory_contract;

@@ -45,6 +45,8 @@ pub struct Call {
     pub call_analysis: Option<CallAnalysis>,
     pub data_storage_setting: Option<String>,
     pub opt_in_signed_url: Option<bool>,
+    /// Retell's bill for the call (read leniently into the cost ledger; never a 400).
+    pub call_cost: Option<Value>,
 }
 
 impl Call {
