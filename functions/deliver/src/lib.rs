@@ -117,7 +117,7 @@ impl App {
             Some(config.delivery_dlq_url.clone()),
         );
         Ok(Self::from_parts(
-            Deliverer::new(ports, config.links.clone()),
+            Deliverer::new(ports, config.links.clone()).with_metrics(gateway_lambda::metrics::from_env()),
             Arc::new(control),
             config.backoff_seconds,
         )

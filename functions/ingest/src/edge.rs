@@ -46,6 +46,8 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), within_deadline))
+        // Outside the deadline, so a 503 for a request cut off is counted too.
+        .layer(middleware::from_fn_with_state(app.clone(), metered))
         .layer(
             TraceLayer::new_for_http()
                 // Method and path only: query strings of signed links are capabilities.
@@ -119,6 +121,33 @@ async fn within_deadline(State(app): State<Arc<App>>, mut request: Request, next
             EdgeError::Unavailable.into_response()
         }
     }
+}
+
+/// Counts every Retell request (webhooks and custom functions): one `WebhookRequests`, a
+/// `WebhookFailures` of 1 when the answer is not 2xx (Retell retries it) or 0, and how long the
+/// answer took (`WebhookDuration`, ms). Signed links and Cal.com are not Retell's.
+async fn metered(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    use gateway_domain::metrics::{Measurement, Unit, names};
+    let path = request.uri().path();
+    if !(path.starts_with("/webhooks/retell") || path == "/retell/functions") {
+        return next.run(request).await;
+    }
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let failed = !response.status().is_success();
+    app.metrics.put(&[
+        Measurement::one(names::WEBHOOK_REQUESTS, None),
+        Measurement {
+            value: if failed { 1.0 } else { 0.0 },
+            ..Measurement::one(names::WEBHOOK_FAILURES, None)
+        },
+        Measurement {
+            unit: Unit::Milliseconds,
+            value: started.elapsed().as_secs_f64() * 1000.0,
+            ..Measurement::one(names::WEBHOOK_DURATION, None)
+        },
+    ]);
+    response
 }
 
 /// What the edge answers when it cannot answer 200: a status and a JSON body naming the

@@ -23,6 +23,7 @@ use gateway_domain::case::CaseReader;
 use gateway_domain::clock::Clock;
 use gateway_domain::clock::SystemClock;
 use gateway_domain::keys::KeyRing;
+use gateway_domain::metrics::{MetricSink, NoMetrics};
 use gateway_domain::notices::NoticeHandoff;
 use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::ConfigStore;
@@ -106,6 +107,8 @@ pub struct App {
     pub(crate) calcom: Option<Arc<calcom_webhook::CalcomHooks>>,
     /// How long a request may take when no Lambda context says (the local stack, tests).
     pub(crate) function_timeout: Duration,
+    /// Retell requests, failures and answer times (the edge); capture's counts go through `ingest`.
+    pub(crate) metrics: Arc<dyn MetricSink>,
 }
 
 impl App {
@@ -115,7 +118,8 @@ impl App {
             config,
             aws_sdk_dynamodb::Client::new(sdk),
             aws_sdk_sqs::Client::new(sdk),
-        );
+        )
+        .with_metrics(gateway_lambda::metrics::from_env());
         match &config.recording_links {
             Some((bucket, keys)) => {
                 app.with_recording_links(gateway_adapters::aws::s3_client(sdk), bucket, keys.clone())
@@ -212,7 +216,15 @@ impl App {
             links: None,
             calcom: None,
             function_timeout: TIME_BUDGET.function_timeout,
+            metrics: Arc::new(NoMetrics),
         }
+    }
+
+    /// Counts Retell requests and what capture does (CloudWatch EMF in Lambda).
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricSink>) -> Self {
+        self.ingest = self.ingest.with_metrics(metrics.clone());
+        self.metrics = metrics;
+        self
     }
 
     /// A different request time limit where no Lambda context gives one (tests of the 503).

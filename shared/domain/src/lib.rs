@@ -22,6 +22,7 @@ pub mod ids;
 pub mod keys;
 pub mod links;
 pub mod locale;
+pub mod metrics;
 pub mod notices;
 pub mod phone;
 pub mod ssrf;

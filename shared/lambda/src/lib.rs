@@ -2,6 +2,7 @@
 //! and the invocation's deadline taken from the Lambda context.
 
 pub mod batch;
+pub mod metrics;
 pub mod sqs_control;
 #[cfg(feature = "testing")]
 pub mod testing;

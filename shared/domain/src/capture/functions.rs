@@ -125,6 +125,7 @@ impl Ingest {
         let mut record = self.event_record("function:finalize_ticket", call, call_id, None, body);
         let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
             self.record_unrouted(record, body).await?;
+            self.count_unrouted();
             return Ok(json!(FinalizeReply {
                 success: false,
                 ticket_id: None,
@@ -136,6 +137,7 @@ impl Ingest {
         record.outcome = Some("captured".into());
         let draft = draft::from_finalize(&tenant, call, call_id, args, problem, self.ports.clock.now());
         let captured = self.capture(&tenant, draft, &record).await?;
+        self.count_capture(captured.status, tenant.company_id());
         let ticket = captured.case.ticket_ref.clone().unwrap_or_default();
         Ok(json!(FinalizeReply {
             success: true,
@@ -205,6 +207,7 @@ impl Ingest {
         record.discriminator = Some(args_digest(args));
         let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
             self.record_unrouted(record, body).await?;
+            self.count_unrouted();
             return Ok(Reply::unavailable());
         };
         record.company_id = Some(tenant.company_id().clone());
@@ -226,6 +229,16 @@ impl Ingest {
         };
         record.outcome = Some(outcome_of(&reply));
         self.record_quietly(&record).await;
+        let counted = match reply.status {
+            Status::Booked | Status::Requested => Some(crate::metrics::names::BOOKINGS),
+            Status::Taken | Status::Unavailable => Some(crate::metrics::names::BOOKING_FAILURES),
+            Status::Alternatives => Some(crate::metrics::names::ALTERNATIVES_OFFERED),
+            _ => None,
+        };
+        if let Some(name) = counted {
+            self.metrics
+                .put(&[crate::metrics::Measurement::one(name, Some(tenant.company_id()))]);
+        }
         Ok(reply)
     }
 

@@ -31,6 +31,7 @@ use crate::enrichment::EnrichQueue;
 use crate::error::{StoreError, chain};
 use crate::ids::{CallId, TicketRef};
 use crate::keys::{KeyRing, KeyUsed};
+use crate::metrics::{Measurement, MetricSink, NoMetrics, names as metric_names};
 use crate::tenancy::tenant::GatewayMode;
 use crate::tenancy::{ConfigStore, RouteKey, Tenant};
 use crate::text::truncate_chars;
@@ -132,6 +133,8 @@ pub struct Ingest {
     handoff: Handoff,
     /// The booking functions and appointment-mode calls; without it they are "not offered".
     pub(crate) booking: Option<Booking>,
+    /// Cases captured, duplicates, unrouted events, booking outcomes.
+    pub(crate) metrics: Arc<dyn MetricSink>,
 }
 
 impl Ingest {
@@ -147,7 +150,29 @@ impl Ingest {
             ports,
             handoff,
             booking: None,
+            metrics: Arc::new(NoMetrics),
         }
+    }
+
+    /// Counts what capture does into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Counts a capture's outcome: a new case, or a repeated request.
+    pub(crate) fn count_capture(&self, status: AckStatus, company: &crate::ids::CompanyId) {
+        let name = match status {
+            AckStatus::Captured => metric_names::CASES_CAPTURED,
+            AckStatus::Duplicate => metric_names::DUPLICATES,
+            _ => return,
+        };
+        self.metrics.put(&[Measurement::one(name, Some(company))]);
+    }
+
+    pub(crate) fn count_unrouted(&self) {
+        self.metrics
+            .put(&[Measurement::one(metric_names::UNROUTED_EVENTS, None)]);
     }
 
     /// Enables the booking functions and appointment-mode calls.
@@ -190,11 +215,13 @@ impl Ingest {
         };
         let Some(tenant) = self.tenant_for(call.agent_id.as_deref(), call.company_number()).await? else {
             self.record_unrouted(record, body).await?;
+            self.count_unrouted();
             return Ok(ack(AckStatus::Unrouted, None));
         };
         record.company_id = Some(tenant.company_id().clone());
         if event == "call_analyzed" {
             let (status, ticket) = self.capture_analyzed(&tenant, &call, &call_id, record).await?;
+            self.count_capture(status, tenant.company_id());
             return Ok(ack(status, ticket));
         }
         record.outcome = Some("recorded".into());

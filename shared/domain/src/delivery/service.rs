@@ -61,11 +61,31 @@ struct ChannelFailure {
 pub struct Deliverer {
     ports: DeliverPorts,
     links: Option<LinkSettings>,
+    /// Deliveries by channel and result.
+    metrics: std::sync::Arc<dyn crate::metrics::MetricSink>,
 }
 
 impl Deliverer {
     pub fn new(ports: DeliverPorts, links: Option<LinkSettings>) -> Self {
-        Self { ports, links }
+        Self {
+            ports,
+            links,
+            metrics: std::sync::Arc::new(crate::metrics::NoMetrics),
+        }
+    }
+
+    /// Counts every channel's attempt into `metrics` (`Deliveries`, by `Channel` and `Result`:
+    /// `sent`, `retry`, `failed`).
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<dyn crate::metrics::MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    fn count_delivery(&self, company: &crate::ids::CompanyId, channel: Channel, result: &str) {
+        use crate::metrics::{Measurement, dimensions, names};
+        self.metrics.put(&[Measurement::one(names::DELIVERIES, Some(company))
+            .with(dimensions::CHANNEL, channel.as_str())
+            .with(dimensions::RESULT, result)]);
     }
 
     /// Render values shared by both channels: now, and the signed recording and case links
@@ -118,6 +138,11 @@ impl Deliverer {
                 Channel::Webhook => self.send_webhook(&tenant, output, &case, attempt, deadline).await,
                 Channel::Email => self.send_email(&tenant, output, &case, attempt).await,
             };
+            match &result {
+                Ok(_) => self.count_delivery(&case.company_id, channel, "sent"),
+                Err(f) if f.permanent => self.count_delivery(&case.company_id, channel, "failed"),
+                Err(_) => self.count_delivery(&case.company_id, channel, "retry"),
+            }
             match result {
                 Ok(state) => {
                     if channel == Channel::Webhook && state.external_id.is_some() {
