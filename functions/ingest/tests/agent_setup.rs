@@ -9,8 +9,8 @@ use serde_json::Value;
 fn definitions() -> Vec<Value> {
     let readme = std::fs::read_to_string("../../README.md").expect("README.md");
     let start = readme.find("## Set up the agent").expect("the section");
-    let end = start + readme[start..].find("\n## Deploying").expect("the next section");
-    readme[start..end]
+    let section = section_from(&readme[start..]);
+    section
         .split("```json\n")
         .skip(1)
         .map(|block| {
@@ -18,6 +18,22 @@ fn definitions() -> Vec<Value> {
             serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
         })
         .collect()
+}
+
+/// The text from a heading to the next one outside a code block (the German prompt snippet
+/// has headings of its own; the subsections after the definitions show payloads, not tools).
+fn section_from(text: &str) -> &str {
+    let mut in_code = false;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if i > 0 && !in_code && (line.starts_with("## ") || line.starts_with("### ")) {
+            return &text[..offset];
+        }
+        offset += line.len();
+    }
+    text
 }
 
 #[test]

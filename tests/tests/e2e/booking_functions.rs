@@ -622,7 +622,8 @@ async fn the_sample_function_calls_play_a_whole_conversation_at_the_example_prac
     s.deliver_all().await;
     let mails = s.raw_emails_to(&email).await;
     assert_eq!(mails.len(), 3, "one confirmation per change");
-    for (mail, what) in mails.iter().zip(["METHOD:REQUEST", "METHOD:REQUEST", "METHOD:CANCEL"]) {
-        assert!(mail.contains(what), "{what} in {mail}");
-    }
+    // Delivered concurrently, so in any order: the booking and the move update the entry, the
+    // cancellation removes it.
+    let count = |what: &str| mails.iter().filter(|m| m.contains(what)).count();
+    assert_eq!((count("METHOD:REQUEST"), count("METHOD:CANCEL")), (2, 1));
 }
