@@ -12,6 +12,9 @@
 3. moto's `transact_write_items` deep-copies every table it names, for a rollback, before each
    transaction: O(table size) per case created, under the lock above. Here a transaction saves
    and restores only the items it touches (table + key), with the same outcome.
+4. moto fills a Query page of a secondary index with 1 MB of whole table items and projects them
+   afterwards; DynamoDB fills it with 1 MB of index entries (only the projected attributes).
+   Here the page is measured as DynamoDB does, so an `INCLUDE` index pages as it will on AWS.
 
 moto internals used here are those of 5.2.5 (infra/requirements.txt); after an upgrade, check them
 again with `python -m unittest discover -s infra/tests` (it compares this server with stock moto).
@@ -169,6 +172,40 @@ def _serialised(method):
 
 for name in _WRITES:
     setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
+
+# --- A secondary index's page holds 1 MB of index entries, not of table items --------------------
+
+_query_index = threading.local()
+_item_size = dynamodb_models.Item.size
+
+
+def _entry_size(item):
+    """The size of `item` as the queried index stores it (its own size outside an index query)."""
+    index = getattr(_query_index, "index", None)
+    if index is None:
+        return _item_size(item)
+    _query_index.index = None  # project() builds an Item whose size is its own
+    try:
+        return _item_size(index.project(item))
+    finally:
+        _query_index.index = index
+
+
+def _query(query):
+    @functools.wraps(query)
+    def paged_by_index_entries(self, *args, **kwargs):
+        index_name = kwargs.get("index_name", args[7] if len(args) > 7 else None)
+        _query_index.index = self.get_index(index_name) if index_name else None
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            _query_index.index = None
+
+    return paged_by_index_entries
+
+
+dynamodb_models.Item.size = _entry_size
+Table.query = _query(Table.query)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -558,6 +558,55 @@ class PatchedMotoKeepsWhatTheProjectUses(BothServers):
         self.assertEqual(patched["dynamodb"]["Item"], [], "the patched server still tracks DynamoDB items")
         self.assertEqual(patched["dynamodb"]["Table"], [], "the patched server still tracks DynamoDB tables")
 
+    def test_an_include_index_pages_by_its_entries_as_dynamodb_does(self):
+        """Items of 20 KB behind an INCLUDE index of a few bytes each: DynamoDB fills a 1 MB page
+        with index entries (all 120 here); stock moto counts whole items (about 50 per page)."""
+        table = gateway_table("t-rows")
+        table["GlobalSecondaryIndexes"].append(
+            {
+                "IndexName": "GSI1Rows",
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["subject"]},
+            }
+        )
+        pages = {}
+        for server in (self.stock, self.patched):
+            ddb = server.client("dynamodb")
+            ddb.create_table(**table)
+            for i in range(120):
+                ddb.put_item(
+                    TableName="t-rows",
+                    Item={
+                        "PK": {"S": f"CASE#{i:03}"},
+                        "SK": {"S": "CASE"},
+                        "GSI1PK": {"S": "COMPANY#c#CASES"},
+                        "GSI1SK": {"S": f"{i:03}"},
+                        "subject": {"S": f"case {i}"},
+                        "transcript": {"S": "x" * 20_000},
+                    },
+                )
+            page = ddb.query(
+                TableName="t-rows",
+                IndexName="GSI1Rows",
+                KeyConditionExpression="GSI1PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": "COMPANY#c#CASES"}},
+            )
+            self.assertTrue(all("transcript" not in item for item in page["Items"]), f"{server.label}: projected")
+            pages[server.label] = (len(page["Items"]), "LastEvaluatedKey" in page)
+            # The table's own query still pages by whole items.
+            whole = ddb.query(
+                TableName="t-rows",
+                IndexName="GSI1",
+                KeyConditionExpression="GSI1PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": "COMPANY#c#CASES"}},
+            )
+            self.assertLess(len(whole["Items"]), 60, f"{server.label}: an ALL index pages by whole items")
+        self.assertEqual(pages[self.patched.label], (120, False), "the patched server pages by index entries")
+        self.assertLess(pages[self.stock.label][0], 60, f"stock moto changed its paging: {pages}")
+
     def test_concurrent_conditional_writes_have_one_winner(self):
         ddb = self.patched.client("dynamodb")
         ddb.create_table(**gateway_table("t-race"))

@@ -1,5 +1,6 @@
-//! The console's reads and writes on DynamoDB: a company's cases and exchange-log entries by
-//! time (GSI1, keyed by the company, so no page can cross tenants and none scans the table), a
+//! The console's reads and writes on DynamoDB: a company's cases (GSI1Rows) and exchange-log
+//! entries (GSI1) by time, keyed by the company, so no page can cross tenants and none scans the
+//! table; a
 //! case by its internal id, and the operator's status and priority changes.
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -12,36 +13,6 @@ use gateway_domain::ids::{CallId, CaseId, CompanyId};
 use crate::aws::unavailable;
 use crate::dynamo::{DynamoStore, Item, from_item, s};
 use crate::keys;
-
-/// What a list row needs: the transcript, the analysis and the call stay in the table.
-const ROW_ATTRIBUTES: &[&str] = &[
-    "company_id",
-    "case_id",
-    "call_id",
-    "ticket_ref",
-    "case_type",
-    "priority",
-    "urgency",
-    "impact",
-    "status",
-    "output_status",
-    "enrichment_status",
-    "source",
-    "subject",
-    "description",
-    "caller",
-    "category",
-    "sla_response_due_at",
-    "sla_resolution_due_at",
-    "created_at",
-    "updated_at",
-    "enqueued_at",
-    "enrichment",
-    "delivery",
-    "external_reference",
-    "output_sent_at",
-    "output_error",
-];
 
 /// A time window over an index's sort key (`from` inclusive, `to` exclusive).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,10 +28,11 @@ impl DynamoStore {
         let bound = |t: DateTime<Utc>| t.to_rfc3339();
         let items = self
             .query_window(
+                keys::GSI1_ROWS,
                 keys::cases_index(company_id),
                 window.from.map(bound),
                 window.to.map(bound),
-                Some(ROW_ATTRIBUTES),
+                Some(keys::CASE_ROW_ATTRIBUTES),
                 usize::MAX,
             )
             .await?;
@@ -120,6 +92,7 @@ impl DynamoStore {
     ) -> Result<Vec<(CaseId, ExchangeEntry)>, StoreError> {
         let items = self
             .query_window(
+                keys::GSI1,
                 keys::exchange_log_index(company_id),
                 window.from.map(keys::sortable),
                 window.to.map(keys::sortable),
@@ -204,7 +177,7 @@ impl DynamoStore {
         .await
     }
 
-    /// One query of at most `limit` items, projected to the row attributes and the index key.
+    /// One query of the row index, at most `limit` items: the row attributes and the index key.
     async fn query_window_page(
         &self,
         pk: String,
@@ -213,10 +186,10 @@ impl DynamoStore {
         start: Option<Item>,
         limit: usize,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut attributes = ROW_ATTRIBUTES.to_vec();
+        let mut attributes = keys::CASE_ROW_ATTRIBUTES.to_vec();
         attributes.push(keys::GSI1SK);
         let page = self
-            .window_request(pk, &from, &to, Some(&attributes))
+            .window_request(keys::GSI1_ROWS, pk, &from, &to, Some(&attributes))
             .set_exclusive_start_key(start)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
@@ -227,6 +200,7 @@ impl DynamoStore {
 
     fn window_request(
         &self,
+        index: &str,
         pk: String,
         from: &Option<String>,
         to: &Option<String>,
@@ -242,7 +216,7 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(keys::GSI1)
+            .index_name(index)
             .key_condition_expression(condition)
             .expression_attribute_names("#pk", keys::GSI1PK)
             .expression_attribute_values(":pk", s(pk))
@@ -267,9 +241,10 @@ impl DynamoStore {
         req
     }
 
-    /// Items of a GSI1 partition with a sort key in [`from`, `to`), newest first.
+    /// Items of a GSI1 (or GSI1Rows) partition with a sort key in [`from`, `to`), newest first.
     async fn query_window(
         &self,
+        index: &str,
         pk: String,
         from: Option<String>,
         to: Option<String>,
@@ -280,7 +255,7 @@ impl DynamoStore {
         let mut start = None;
         loop {
             let req = self
-                .window_request(pk.clone(), &from, &to, attributes)
+                .window_request(index, pk.clone(), &from, &to, attributes)
                 .set_exclusive_start_key(start);
             let page = req.send().await.map_err(|e| unavailable("query window", e))?;
             items.extend(page.items.unwrap_or_default());

@@ -33,7 +33,8 @@
 //! transaction of the change it announces) under `NOTICE#PENDING` /
 //! `<changed_at>#<c>#<appt>#<change>` until it is on the delivery queue.
 //!
-//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id) and its
+//! GSI1 lists a company's cases by time (`COMPANY#c#CASES` / created_at#case_id; GSI1Rows has the
+//! same keys with only the list-row attributes, for the console) and its
 //! exchange-log entries by time (`COMPANY#c#LOG` / created_at#event_id), finds
 //! customers by phone and a caller's appointments by end time (`COMPANY#c#APPT#PHONE#+49…`);
 //! GSI2 finds a case by ticket reference (`COMPANY#c#TICKET#TKT-…` / `CASE`), customers by
@@ -50,6 +51,41 @@ pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI2: &str = "GSI2";
+/// GSI1's keys again, carrying only what a list row shows ([`CASE_ROW_ATTRIBUTES`]): a page
+/// of the console's case list or dashboard holds thousands of cases instead of the few dozen
+/// whose transcripts fill GSI1's 1 MB.
+pub const GSI1_ROWS: &str = "GSI1Rows";
+
+/// What a case-list row needs (the non-key attributes [`GSI1_ROWS`] projects): the transcript,
+/// the analysis and the call stay in the table.
+pub const CASE_ROW_ATTRIBUTES: &[&str] = &[
+    "company_id",
+    "case_id",
+    "call_id",
+    "ticket_ref",
+    "case_type",
+    "priority",
+    "urgency",
+    "impact",
+    "status",
+    "output_status",
+    "enrichment_status",
+    "source",
+    "subject",
+    "description",
+    "caller",
+    "category",
+    "sla_response_due_at",
+    "sla_resolution_due_at",
+    "created_at",
+    "updated_at",
+    "enqueued_at",
+    "enrichment",
+    "delivery",
+    "external_reference",
+    "output_sent_at",
+    "output_error",
+];
 /// TTL attribute (epoch seconds).
 pub const EXPIRES_AT: &str = "expires_at";
 

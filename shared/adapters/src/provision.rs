@@ -199,13 +199,36 @@ fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
 }
 
 fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, StoreError> {
+    index_projecting(
+        name,
+        pk,
+        sk,
+        Projection::builder().projection_type(ProjectionType::All).build(),
+    )
+}
+
+fn index_projecting(
+    name: &str,
+    pk: &str,
+    sk: &str,
+    projection: Projection,
+) -> Result<GlobalSecondaryIndex, StoreError> {
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key_element(pk, KeyType::Hash)?)
         .key_schema(key_element(sk, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(projection)
         .build()
         .map_err(|e| err("index", e))
+}
+
+/// GSI1's keys with the case-list row attributes only (the console's list and dashboard).
+fn rows_index() -> Result<GlobalSecondaryIndex, StoreError> {
+    let mut projection = Projection::builder().projection_type(ProjectionType::Include);
+    for name in keys::CASE_ROW_ATTRIBUTES {
+        projection = projection.non_key_attributes(*name);
+    }
+    index_projecting(keys::GSI1_ROWS, keys::GSI1PK, keys::GSI1SK, projection.build())
 }
 
 pub async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StoreError> {
@@ -216,7 +239,8 @@ pub async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result
         .key_schema(key_element(keys::PK, KeyType::Hash)?)
         .key_schema(key_element(keys::SK, KeyType::Range)?)
         .global_secondary_indexes(index(keys::GSI1, keys::GSI1PK, keys::GSI1SK)?)
-        .global_secondary_indexes(index(keys::GSI2, keys::GSI2PK, keys::GSI2SK)?);
+        .global_secondary_indexes(index(keys::GSI2, keys::GSI2PK, keys::GSI2SK)?)
+        .global_secondary_indexes(rows_index()?);
     for name in [
         keys::PK,
         keys::SK,

@@ -9,8 +9,8 @@ use serde_norway::Value;
 
 /// (attribute, key type) pairs of a key schema.
 type Keys = Vec<(String, String)>;
-/// (index name, key schema, projection) of a GSI.
-type Index = (String, Keys, String);
+/// (index name, key schema, projection type, projected non-key attributes) of a GSI.
+type Index = (String, Keys, String, Vec<String>);
 
 fn template() -> Value {
     let text = std::fs::read_to_string("../template.yaml").expect("template.yaml");
@@ -96,6 +96,10 @@ async fn the_local_table_matches_the_template() {
                 g["IndexName"].as_str().unwrap().to_string(),
                 keys(&g["KeySchema"]),
                 g["Projection"]["ProjectionType"].as_str().unwrap().to_string(),
+                g["Projection"]["NonKeyAttributes"]
+                    .as_sequence()
+                    .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+                    .unwrap_or_default(),
             )
         })
         .collect();
@@ -109,6 +113,9 @@ async fn the_local_table_matches_the_template() {
                 g.projection()
                     .and_then(|p| p.projection_type())
                     .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                g.projection()
+                    .map(|p| p.non_key_attributes().to_vec())
                     .unwrap_or_default(),
             )
         })
