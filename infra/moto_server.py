@@ -34,6 +34,7 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend, DynamoType, Table
+from moto.dynamodb.models.utilities import bytesize
 from moto.server import main
 
 if moto.__version__ != "5.2.5":
@@ -181,25 +182,38 @@ _item_size = dynamodb_models.Item.size
 
 def _entry_size(item):
     """The size of `item` as the queried index stores it (its own size outside an index query)."""
-    index = getattr(_query_index, "index", None)
-    if index is None:
+    kept = getattr(_query_index, "attributes", None)
+    if kept is None:
         return _item_size(item)
-    _query_index.index = None  # project() builds an Item whose size is its own
-    try:
-        return _item_size(index.project(item))
-    finally:
-        _query_index.index = index
+    # Item.size() over the projected attributes only, without copying the item (moto measures
+    # every item of the partition, matching or not).
+    return sum(bytesize(name) + value.size() for name, value in item.attrs.items() if name in kept)
+
+
+def _projected_attributes(table, index_name):
+    """The attribute names an INCLUDE or KEYS_ONLY index keeps; None for ALL (or no index)."""
+    if not index_name:
+        return None
+    index = table.get_index(index_name)
+    projection = index.projection or {}
+    kind = projection.get("ProjectionType", "ALL")
+    if kind == "ALL":
+        return None
+    keys = set(index.table_key_attrs) | {k["AttributeName"] for k in index.schema}
+    if kind == "INCLUDE":
+        keys |= set(projection.get("NonKeyAttributes", []))
+    return keys
 
 
 def _query(query):
     @functools.wraps(query)
     def paged_by_index_entries(self, *args, **kwargs):
         index_name = kwargs.get("index_name", args[7] if len(args) > 7 else None)
-        _query_index.index = self.get_index(index_name) if index_name else None
+        _query_index.attributes = _projected_attributes(self, index_name)
         try:
             return query(self, *args, **kwargs)
         finally:
-            _query_index.index = None
+            _query_index.attributes = None
 
     return paged_by_index_entries
 
