@@ -134,6 +134,26 @@ pub async fn run(port: u16, env: &HashMap<String, String>) -> Result<(), BoxErro
                    "customer_email": email}),
         )
         .await?;
+    // Taken meanwhile (another demo run's slot hold lasts 5 minutes): the agent offers the first
+    // of the fresh alternatives, and the caller takes it.
+    let booked = match booked["offers"][0]["local_start"].as_str() {
+        Some(next) if booked["status"] == "taken" => {
+            let spoken = booked["offers"][0]["spoken"].as_str().unwrap_or_default().to_string();
+            caller
+                .call(
+                    &format!("Gut, dann {spoken}."),
+                    "book_appointment",
+                    json!({"dienstleistung": "Erstberatung", "datetime": next, "customer_name": "Jonas Weber",
+                           "customer_email": email}),
+                )
+                .await?
+        }
+        _ => booked,
+    };
+    if booked["status"] != "booked" {
+        println!("\n(no booking; the demo stops here)");
+        return Ok(());
+    }
     let id = booked["appointment"]["appointment_id"]
         .as_str()
         .unwrap_or_default()
@@ -174,27 +194,31 @@ pub async fn run(port: u16, env: &HashMap<String, String>) -> Result<(), BoxErro
     }
     show_confirmation(&endpoint, &email, 3).await;
     println!(
-        "\nThe appointment's history: make ctl ARGS=\"appointments show {id} --company praxis-lister-platz\" \
-         (or the console); every call above is in the call's audit trail."
+        "\nAppointment {id}: every change above is stored with it and as an event of the call; the \
+         practice's upcoming appointments are on the console's dashboard."
     );
     Ok(())
 }
 
-/// Waits (up to 30 s) for the `n`-th e-mail to `to` in the emulator's SES and prints its subject
-/// and the `.ics` lines that matter.
+/// Waits (up to 30 s) for the `n`-th e-mail to `to` in the emulator's SES and prints its subject,
+/// its first lines and the `.ics` lines that matter.
 async fn show_confirmation(endpoint: &str, to: &str, n: usize) {
     let started = Instant::now();
     loop {
-        let raws = raw_messages_to(endpoint, to).await;
+        let raws = match reqwest::get(format!("{endpoint}/moto-api/data.json")).await {
+            Ok(resp) => crate::mail::raw_messages_to(&resp.json().await.unwrap_or_default(), to),
+            Err(_) => Vec::new(),
+        };
         if raws.len() >= n {
-            let raw = &raws[n - 1];
-            let subject = raw
-                .lines()
-                .find_map(|l| l.strip_prefix("Subject: "))
-                .unwrap_or("(no subject)");
-            println!("\n  E-mail to {to}: {subject}");
-            let ics = unfolded_calendar(raw);
-            for line in ics.lines().filter(|l| {
+            let mail = crate::mail::read(&raws[n - 1]);
+            println!("\n  E-mail to {to}: {}", mail.subject);
+            for line in mail.text.lines().filter(|l| !l.trim().is_empty()).take(4) {
+                println!("    | {}", line.trim());
+            }
+            // The message's METHOD and the event (not the time zone's transitions).
+            let event = mail.calendar.find("BEGIN:VEVENT").map_or("", |i| &mail.calendar[i..]);
+            let method = mail.calendar.lines().filter(|l| l.starts_with("METHOD"));
+            for line in method.chain(event.lines()).filter(|l| {
                 ["METHOD", "UID", "SEQUENCE", "DTSTART", "DTEND", "STATUS"]
                     .iter()
                     .any(|k| l.starts_with(k))
@@ -209,58 +233,4 @@ async fn show_confirmation(endpoint: &str, to: &str, n: usize) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-async fn raw_messages_to(endpoint: &str, to: &str) -> Vec<String> {
-    let Ok(resp) = reqwest::get(format!("{endpoint}/moto-api/data.json")).await else {
-        return Vec::new();
-    };
-    let data: Value = resp.json().await.unwrap_or_default();
-    let mut found = Vec::new();
-    let mut stack = vec![&data["ses"]];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(m) if m.contains_key("raw_data") => {
-                if m.get("destinations").is_some_and(|d| d.to_string().contains(to))
-                    && let Some(raw) = m["raw_data"].as_str()
-                {
-                    found.push(raw.to_string());
-                }
-            }
-            Value::Object(m) => stack.extend(m.values()),
-            Value::Array(a) => stack.extend(a.iter().rev()),
-            _ => {}
-        }
-    }
-    found
-}
-
-/// The calendar part of a MIME message, decoded (base64 or plain) and unfolded.
-fn unfolded_calendar(raw: &str) -> String {
-    use base64::Engine;
-    let Some(start) = raw.find("text/calendar") else {
-        return String::new();
-    };
-    let part = &raw[start..];
-    let body_start = part
-        .find("\r\n\r\n")
-        .map(|i| i + 4)
-        .or_else(|| part.find("\n\n").map(|i| i + 2));
-    let Some(body_start) = body_start else {
-        return String::new();
-    };
-    let body = &part[body_start..];
-    let body = &body[..body.find("\n--").unwrap_or(body.len())];
-    let headers = &part[..body_start];
-    let text = if headers.to_ascii_lowercase().contains("base64") {
-        let compact: String = body.split_whitespace().collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default()
-    } else {
-        body.to_string()
-    };
-    text.replace("\r\n ", "").replace("\n ", "")
 }

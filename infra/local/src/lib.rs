@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 pub mod calendars;
 pub mod demo_appointment;
 pub mod event_source;
+pub mod mail;
 pub mod recording_server;
 pub mod stack;
 pub mod webhook_sink;

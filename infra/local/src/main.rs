@@ -290,43 +290,22 @@ async fn run_demo(port: u16) -> Result<(), BoxError> {
         println!(
             "\nThe e-mail (read back from the emulator's SES: `curl -s {endpoint}/moto-api/data.json | jq .ses`):"
         );
-        print_mail(&data["ses"], &ticket);
+        print_mail(&data, &ticket);
     }
     println!("\nIts audit trail: make ctl ARGS=\"cases show {ticket} --company {DEMO_COMPANY}\"");
     Ok(())
 }
 
-/// Prints subject, recipients and the body (tags stripped) of the SES messages about `ticket`.
-fn print_mail(ses: &serde_json::Value, ticket: &str) {
-    let mut stack = vec![ses];
-    while let Some(v) = stack.pop() {
-        match v {
-            serde_json::Value::Object(m) if m.contains_key("subject") && v.to_string().contains(ticket) => {
-                println!(
-                    "  To:      {}",
-                    m.get("destinations").map(ToString::to_string).unwrap_or_default()
-                );
-                println!("  Subject: {}", m["subject"].as_str().unwrap_or_default());
-                let body = m.get("body").and_then(|b| b.as_str()).unwrap_or_default();
-                let mut text = String::new();
-                let mut in_tag = false;
-                for c in body.chars() {
-                    match c {
-                        '<' => in_tag = true,
-                        '>' => {
-                            in_tag = false;
-                            text.push(' ');
-                        }
-                        c if !in_tag => text.push(c),
-                        _ => {}
-                    }
-                }
-                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                println!("  Body:    {}…", gateway_domain::text::truncate_chars(&text, 600));
-            }
-            serde_json::Value::Object(m) => stack.extend(m.values()),
-            serde_json::Value::Array(a) => stack.extend(a.iter()),
-            _ => {}
+/// Prints subject and text of the e-mails about `ticket` (SES stores them as raw MIME).
+fn print_mail(data: &serde_json::Value, ticket: &str) {
+    for raw in gateway_local::mail::raw_messages_to(data, "") {
+        let mail = gateway_local::mail::read(&raw);
+        if !mail.subject.contains(ticket) && !mail.text.contains(ticket) {
+            continue;
+        }
+        println!("  Subject: {}", mail.subject);
+        for line in mail.text.lines().filter(|l| !l.trim().is_empty()).take(14) {
+            println!("  | {}", line.trim_end());
         }
     }
 }
