@@ -3,6 +3,7 @@
 
 pub mod ports;
 pub mod service;
+pub mod slack;
 
 pub use ports::{AlertChannel, AlertStore};
 pub use service::{AlertError, AlertOutcome, AlertPorts, Alerter};

@@ -11,10 +11,9 @@ use crate::case::{OutputStatus, ServiceCase};
 use crate::clock::Clock;
 use crate::deadline::Deadline;
 use crate::delivery::email::{OutgoingEmail, category_name, priority_label};
-use crate::delivery::webhook::WebhookRequest;
 use crate::delivery::{DeliverRequest, Mailer, WebhookClient};
 use crate::error::StoreError;
-use crate::exchange::{Direction, ExchangeEntry, redact_error, redact_url};
+use crate::exchange::{Direction, ExchangeEntry, redact_error};
 use crate::exchange::{ExchangeLog, log_entry};
 use crate::links::LinkSettings;
 use crate::tenancy::validate::is_valid_email;
@@ -233,32 +232,15 @@ impl Alerter {
             "blocks": blocks,
         })
         .to_string();
-        let request = WebhookRequest {
-            url: url.to_string(),
+        let (result, entry) = crate::alerting::slack::post(
+            self.ports.slack.as_ref(),
+            url,
             body,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            external_id_path: None,
-        };
-        let mut entry = ExchangeEntry::internal(HANDLER, "alert-slack", 0, 0, self.ports.clock.now());
-        entry.direction = Direction::Outbound;
-        entry.method = "POST".into();
-        // The Slack URL is itself the secret: host only.
-        entry.endpoint = redact_url(url);
-        let result = match self.ports.slack.post(&request, deadline).await {
-            Ok(resp) if (200..300).contains(&resp.status) => {
-                entry.status_code = resp.status;
-                Ok(())
-            }
-            Ok(resp) => {
-                entry.status_code = resp.status;
-                Err(format!("Slack answered HTTP {}", resp.status))
-            }
-            Err(e) => {
-                entry.status_code = 502;
-                Err(format!("Slack: {}", redact_error(&e.to_string())))
-            }
-        };
-        entry.error_message = result.as_ref().err().cloned();
+            (HANDLER, "alert-slack"),
+            self.ports.clock.now(),
+            deadline,
+        )
+        .await;
         self.log(case, entry).await;
         result
     }

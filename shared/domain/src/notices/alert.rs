@@ -10,9 +10,8 @@ use crate::alerting::{AlertChannel, AlertError, AlertOutcome};
 use crate::clock::Clock;
 use crate::deadline::Deadline;
 use crate::delivery::email::OutgoingEmail;
-use crate::delivery::webhook::WebhookRequest;
 use crate::delivery::{Mailer, WebhookClient};
-use crate::exchange::{Direction, ExchangeEntry, ExchangeLog, LogSubject, log_to, redact_error, redact_url};
+use crate::exchange::{Direction, ExchangeEntry, ExchangeLog, LogSubject, log_to, redact_error};
 use crate::notices::facts::NoticeFacts;
 use crate::notices::letter::Letter;
 use crate::notices::notice::{NoticeEvent, NoticeRef, NoticeStatus};
@@ -222,32 +221,15 @@ impl NoticeAlerter {
             ],
         })
         .to_string();
-        let request = WebhookRequest {
-            url: url.to_string(),
+        let (result, entry) = crate::alerting::slack::post(
+            self.ports.slack.as_ref(),
+            url,
             body,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            external_id_path: None,
-        };
-        let mut entry = ExchangeEntry::internal(HANDLER, "notice-alert-slack", 0, 0, self.ports.clock.now());
-        entry.direction = Direction::Outbound;
-        entry.method = "POST".into();
-        // The Slack URL is itself the secret: host only.
-        entry.endpoint = redact_url(url);
-        let result = match self.ports.slack.post(&request, deadline).await {
-            Ok(resp) if (200..300).contains(&resp.status) => {
-                entry.status_code = resp.status;
-                Ok(())
-            }
-            Ok(resp) => {
-                entry.status_code = resp.status;
-                Err(format!("Slack answered HTTP {}", resp.status))
-            }
-            Err(e) => {
-                entry.status_code = 502;
-                Err(format!("Slack: {}", redact_error(&e.to_string())))
-            }
-        };
-        entry.error_message = result.as_ref().err().cloned();
+            (HANDLER, "notice-alert-slack"),
+            self.ports.clock.now(),
+            deadline,
+        )
+        .await;
         log_to(self.ports.log.as_ref(), tenant.company_id(), subject, entry).await;
         result
     }
