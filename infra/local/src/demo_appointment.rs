@@ -134,7 +134,7 @@ pub async fn run(port: u16, env: &HashMap<String, String>) -> Result<(), BoxErro
                    "customer_email": email}),
         )
         .await?;
-    // Taken meanwhile (another demo run's slot hold lasts 5 minutes): the agent offers the first
+    // Taken meanwhile (another demo run on the same stack booked it): the agent offers the first
     // of the fresh alternatives, and the caller takes it.
     let booked = match booked["offers"][0]["local_start"].as_str() {
         Some(next) if booked["status"] == "taken" => {

@@ -642,6 +642,31 @@ impl Engine {
         }
     }
 
+    /// The calendar has given the appointment's slot back (cancelled, or moved away): so does our
+    /// hold on it, which would otherwise answer `taken` for a free slot until it expires. It
+    /// belongs to the call that last moved the appointment there, else to the one that booked it
+    /// (a wrong guess deletes nothing: the release is conditional on the owner).
+    async fn release_slot_of(&self, company: &CompanyId, appointment: &Appointment) {
+        let owner = appointment
+            .history
+            .iter()
+            .rev()
+            .find_map(|c| match (&c.kind, &c.by) {
+                (ChangeKind::Rescheduled, ChangedBy::Caller { call_id }) if c.to == Some(appointment.start) => {
+                    Some(call_id.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| appointment.call_id.clone());
+        let hold = SlotHold {
+            calendar_key: appointment.calendar.key(),
+            start: appointment.start,
+            owner,
+            until: appointment.start,
+        };
+        self.release_hold(company, &hold).await;
+    }
+
     async fn release_hold(&self, company: &CompanyId, hold: &SlotHold) {
         if let Err(e) = self
             .ports
@@ -825,6 +850,7 @@ impl Engine {
                 return Err(e);
             }
         }
+        self.release_slot_of(company, &appointment).await;
         let expected = appointment.version;
         let now = self.now();
         appointment.status = AppointmentStatus::Cancelled;
@@ -989,6 +1015,7 @@ impl Engine {
                 return Err(e);
             }
         };
+        self.release_slot_of(company, &appointment).await;
         let expected = appointment.version;
         appointment.history.push(Change {
             at: now,

@@ -237,6 +237,41 @@ async fn another_number_may_not_cancel_and_a_withheld_one_cannot_look() {
 }
 
 #[tokio::test]
+async fn a_cancelled_or_moved_away_slot_is_free_for_the_next_caller_at_once() {
+    let d = desk();
+    let other = Some("+4951199999999");
+    let r = d.call("book_appointment", thursday_1430()).await;
+    assert_eq!(r.status, Status::Booked, "{}", r.message);
+    let id = r.data["appointment"]["appointment_id"].clone();
+    let r = d
+        .call(
+            "cancel_appointment",
+            json!({"appointment_id": id, "bestaetigung": true}),
+        )
+        .await;
+    assert_eq!(r.status, Status::Cancelled, "{}", r.message);
+    // Within the five minutes the booking's hold would have lasted.
+    let r = d.call_from(other, "call_2", "book_appointment", thursday_1430()).await;
+    assert_eq!(r.status, Status::Booked, "{}", r.message);
+
+    // Moved away by the caller who booked it: the old time is free for the next one.
+    let id = r.data["appointment"]["appointment_id"].clone();
+    let r = d
+        .call_from(
+            other,
+            "call_2",
+            "reschedule_appointment",
+            json!({"appointment_id": id, "new_datetime": "2026-12-03T16:00:00+01:00", "bestaetigung": true}),
+        )
+        .await;
+    assert_eq!(r.status, Status::Moved, "{}", r.message);
+    let r = d
+        .call_from(Some("+4951177777777"), "call_3", "book_appointment", thursday_1430())
+        .await;
+    assert_eq!(r.status, Status::Booked, "{}", r.message);
+}
+
+#[tokio::test]
 async fn too_close_to_the_appointment_the_notice_rule_is_read_out() {
     let d = desk();
     d.call("book_appointment", thursday_1430()).await;
