@@ -13,7 +13,7 @@ use crate::deadline::Deadline;
 use crate::delivery::email::{OutgoingEmail, category_name, priority_label};
 use crate::delivery::{DeliverRequest, Mailer, WebhookClient};
 use crate::error::StoreError;
-use crate::exchange::{Direction, ExchangeEntry, redact_error};
+use crate::exchange::{ExchangeEntry, redact_error};
 use crate::exchange::{ExchangeLog, log_entry};
 use crate::links::LinkSettings;
 use crate::tenancy::validate::is_valid_email;
@@ -172,19 +172,16 @@ impl Alerter {
                 html: html.clone(),
                 attachment: None,
             };
-            let mut entry = ExchangeEntry::internal(HANDLER, "alert-email", 200, 0, self.ports.clock.now());
-            entry.direction = Direction::Outbound;
-            entry.method = "MAIL".into();
-            entry.endpoint = format!(
-                "mailto:{}",
-                to.split('@').nth(1).map_or("?".to_string(), |d| format!("***@{d}"))
-            );
-            if let Err(e) = self.ports.mailer.send(&mail).await {
-                entry.status_code = 503;
-                entry.error_message = Some(redact_error(&e.to_string()));
-                failures.push(e.to_string());
-            } else {
-                delivered += 1;
+            let (result, entry) = crate::alerting::admin_mail::send(
+                self.ports.mailer.as_ref(),
+                &mail,
+                (HANDLER, "alert-email"),
+                self.ports.clock.now(),
+            )
+            .await;
+            match result {
+                Ok(()) => delivered += 1,
+                Err(e) => failures.push(e),
             }
             self.log(case, entry).await;
         }

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::deadline::Deadline;
 use crate::delivery::email::OutgoingEmail;
 use crate::delivery::{Mailer, WebhookClient};
-use crate::exchange::{Direction, ExchangeEntry, ExchangeLog, LogSubject, log_to, redact_error};
+use crate::exchange::{ExchangeEntry, ExchangeLog, LogSubject, log_to, redact_error};
 use crate::notices::facts::NoticeFacts;
 use crate::notices::letter::Letter;
 use crate::notices::notice::{NoticeEvent, NoticeRef, NoticeStatus};
@@ -172,19 +172,16 @@ impl NoticeAlerter {
                 html: letter.html(),
                 attachment: None,
             };
-            let mut entry = ExchangeEntry::internal(HANDLER, "notice-alert-email", 200, 0, self.ports.clock.now());
-            entry.direction = Direction::Outbound;
-            entry.method = "MAIL".into();
-            entry.endpoint = format!(
-                "mailto:{}",
-                to.split('@').nth(1).map_or("?".to_string(), |d| format!("***@{d}"))
-            );
-            if let Err(e) = self.ports.mailer.send(&mail).await {
-                entry.status_code = 503;
-                entry.error_message = Some(redact_error(&e.to_string()));
-                failures.push(e.to_string());
-            } else {
-                delivered += 1;
+            let (result, entry) = crate::alerting::admin_mail::send(
+                self.ports.mailer.as_ref(),
+                &mail,
+                (HANDLER, "notice-alert-email"),
+                self.ports.clock.now(),
+            )
+            .await;
+            match result {
+                Ok(()) => delivered += 1,
+                Err(e) => failures.push(e),
             }
             log_to(self.ports.log.as_ref(), tenant.company_id(), subject, entry).await;
         }
