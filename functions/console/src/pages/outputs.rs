@@ -235,11 +235,7 @@ pub async fn test_webhook(
                     response_text = entry.response_body.clone().unwrap_or_default();
                 }
                 Err(e) => {
-                    let (code, class) = match &e {
-                        gateway_domain::delivery::TransportError::Timeout(_) => (408, "Timeout"),
-                        gateway_domain::delivery::TransportError::Refused(_) => (403, "Blocked"),
-                        gateway_domain::delivery::TransportError::Failed(_) => (502, "TransportError"),
-                    };
+                    let (code, class, _) = e.classified();
                     entry.status_code = code;
                     entry.error_class = Some(class.into());
                     entry.error_message = Some(redact_error(&e.to_string()));

@@ -85,6 +85,18 @@ pub enum TransportError {
     Failed(String),
 }
 
+impl TransportError {
+    /// How an attempt that got no answer is logged (status code, error class) and whether
+    /// retrying can help.
+    pub fn classified(&self) -> (u16, &'static str, bool) {
+        match self {
+            TransportError::Timeout(_) => (408, "Timeout", false),
+            TransportError::Refused(_) => (403, "Blocked", true),
+            TransportError::Failed(_) => (502, "TransportError", false),
+        }
+    }
+}
+
 /// POSTs to a webhook target, finishing by `deadline` (or failing with `Timeout`).
 #[async_trait]
 pub trait WebhookClient: Send + Sync {

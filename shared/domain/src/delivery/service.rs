@@ -11,7 +11,7 @@ use crate::case::{Channel, ChannelState, OutputStatus, ServiceCase};
 use crate::clock::Clock;
 use crate::deadline::Deadline;
 use crate::delivery::email::{category_name, compose, recipients};
-use crate::delivery::ports::{DeliverRequest, DeliveryStore, MailError, Mailer, TransportError, WebhookClient};
+use crate::delivery::ports::{DeliverRequest, DeliveryStore, MailError, Mailer, WebhookClient};
 use crate::delivery::template::RenderExtras;
 use crate::delivery::webhook::{Verdict, build_request, verdict};
 use crate::error::{StoreError, chain};
@@ -261,11 +261,7 @@ impl Deliverer {
                 }
             }
             Err(e) => {
-                let (code, class, permanent) = match &e {
-                    TransportError::Timeout(_) => (408, "Timeout", false),
-                    TransportError::Refused(_) => (403, "Blocked", true),
-                    TransportError::Failed(_) => (502, "TransportError", false),
-                };
+                let (code, class, permanent) = e.classified();
                 entry.status_code = code;
                 entry.error_class = Some(class.into());
                 entry.error_message = Some(redact_error(&e.to_string()));

@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::deadline::Deadline;
 use crate::delivery::email::recipients;
 use crate::delivery::webhook::{Verdict, verdict};
-use crate::delivery::{DeliverError, Mailer, TransportError, WebhookClient};
+use crate::delivery::{DeliverError, Mailer, WebhookClient};
 use crate::error::chain;
 use crate::exchange::{
     Direction, ExchangeEntry, ExchangeLog, LogSubject, log_to, redact_body, redact_error, redact_url,
@@ -440,11 +440,7 @@ impl NoticeDeliverer {
                 }
             }
             Err(e) => {
-                let (code, class, permanent) = match &e {
-                    TransportError::Timeout(_) => (408, "Timeout", false),
-                    TransportError::Refused(_) => (403, "Blocked", true),
-                    TransportError::Failed(_) => (502, "TransportError", false),
-                };
+                let (code, class, permanent) = e.classified();
                 entry.status_code = code;
                 entry.error_class = Some(class.into());
                 entry.error_message = Some(redact_error(&e.to_string()));
