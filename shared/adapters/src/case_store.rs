@@ -238,23 +238,10 @@ impl CaptureStore for DynamoStore {
         created_before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<(CompanyId, CallId)>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI2)
-            .key_condition_expression("#pk = :pk AND #sk < :before")
-            .expression_attribute_names("#pk", keys::GSI2PK)
-            .expression_attribute_names("#sk", keys::GSI2SK)
-            .expression_attribute_values(":pk", s(keys::PENDING_HANDOFFS))
-            .expression_attribute_values(":before", s(keys::sortable(created_before)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| unavailable("pending hand-offs", e))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
+        let items = self
+            .pending_before(keys::PENDING_HANDOFFS, created_before, limit, "pending hand-offs")
+            .await?;
+        Ok(items
             .into_iter()
             .filter_map(|item| {
                 let company = item.get("company_id")?.as_s().ok()?;

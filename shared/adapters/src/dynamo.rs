@@ -72,6 +72,32 @@ impl DynamoStore {
         }
     }
 
+    /// Up to `limit` items of a sparse GSI2 work list (`partition`) whose sort key (their time)
+    /// is before `before`, oldest first: what the sweep still has to hand off.
+    pub(crate) async fn pending_before(
+        &self,
+        partition: &str,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        what: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI2)
+            .key_condition_expression("#pk = :pk AND #sk < :before")
+            .expression_attribute_names("#pk", keys::GSI2PK)
+            .expression_attribute_names("#sk", keys::GSI2SK)
+            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_values(":before", s(keys::sortable(before)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| unavailable(what, e))?;
+        Ok(out.items.unwrap_or_default())
+    }
+
     pub(crate) fn key(pk: String, sk: String) -> Item {
         HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
     }

@@ -127,23 +127,10 @@ impl NoticeStore for DynamoStore {
         changed_before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<NoticeRef>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI2)
-            .key_condition_expression("#pk = :pk AND #sk < :before")
-            .expression_attribute_names("#pk", keys::GSI2PK)
-            .expression_attribute_names("#sk", keys::GSI2SK)
-            .expression_attribute_values(":pk", s(keys::PENDING_NOTICES))
-            .expression_attribute_values(":before", s(keys::sortable(changed_before)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| unavailable("pending notices", e))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
+        let items = self
+            .pending_before(keys::PENDING_NOTICES, changed_before, limit, "pending notices")
+            .await?;
+        Ok(items
             .into_iter()
             .filter_map(|item| {
                 Some(NoticeRef {
