@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env_var};
+use gateway_adapters::aws::{
+    ConfigError, SdkTimeouts, config_cache_from_env, env_var, key_ring_from_env, optional_key_ring_from_env,
+};
 use gateway_adapters::{DynamoStore, HttpWebhooks, SqsQueue};
 use gateway_domain::clock::SystemClock;
 use gateway_domain::links::LinkSettings;
@@ -90,7 +92,8 @@ impl Config {
         if let Ok(url) = std::env::var("COGNITO_JWKS_URL") {
             cognito.jwks_url = url;
         }
-        let session_key = env_var("CONSOLE_SESSION_KEY")?;
+        // From its secret (CONSOLE_SESSION_KEY_SECRET_ARN) in AWS, from the environment locally.
+        let session_key = key_ring_from_env("CONSOLE_SESSION_KEY")?.current().to_string();
         if session_key.len() < 32 {
             return Err(ConfigError::Invalid {
                 name: "CONSOLE_SESSION_KEY".into(),
@@ -102,7 +105,7 @@ impl Config {
             delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
             cognito,
             session_key,
-            link_signing_key: std::env::var("LINK_SIGNING_KEY").ok().filter(|k| !k.is_empty()),
+            link_signing_key: optional_key_ring_from_env("LINK_SIGNING_KEY").map(|keys| keys.current().to_string()),
             media_origins: std::env::var("CONSOLE_MEDIA_ORIGINS")
                 .unwrap_or_else(|_| format!("https://*.s3.{region}.amazonaws.com")),
             url_policy: gateway_adapters::aws::url_policy(gateway_adapters::aws::local_mode_from_env()),

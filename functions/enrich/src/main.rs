@@ -5,8 +5,10 @@ use lambda_runtime::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = enrich::Config::from_env()?;
     let sdk = gateway_adapters::aws::sdk_config(enrich::SDK_TIMEOUTS).await;
+    // Keys kept in Secrets Manager (`*_SECRET_ARN`) are read once, before the configuration.
+    gateway_adapters::secrets::load_at_cold_start(&sdk).await?;
+    let config = enrich::Config::from_env()?;
     let app = enrich::App::new(config, &sdk)?;
     run(service_fn(|event| enrich::handle(&app, event))).await
 }

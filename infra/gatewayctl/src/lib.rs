@@ -345,6 +345,70 @@ pub enum UsersRequest {
     },
 }
 
+/// What `gatewayctl keys` does with a key ring kept in Secrets Manager.
+pub enum KeysRequest {
+    Show { secret: String },
+    Rotate { secret: String, new_key: String },
+    Finish { secret: String },
+}
+
+/// Shows, rotates or finishes the rotation of a key ring; returns what to print (fingerprints,
+/// never keys) and the step that comes next.
+pub async fn keys(client: &aws_sdk_secretsmanager::Client, request: KeysRequest) -> Result<String, CtlError> {
+    use gateway_adapters::secrets::{read_ring, write_ring};
+    use gateway_domain::keys::KeyRing;
+    let failed = |e: gateway_adapters::secrets::SecretError| CtlError::Io(e.to_string());
+    let describe = |ring: &KeyRing| match ring.previous() {
+        Some(previous) => format!(
+            "current key {}, previous key {} still accepted (rotation under way)\n",
+            KeyRing::fingerprint(ring.current()),
+            KeyRing::fingerprint(previous)
+        ),
+        None => format!("current key {}, no rotation under way\n", KeyRing::fingerprint(ring.current())),
+    };
+    let next = "next: start fresh containers (README, \"Rotating keys\")\n";
+    match request {
+        KeysRequest::Show { secret } => Ok(describe(&read_ring(client, &secret).await.map_err(failed)?)),
+        KeysRequest::Rotate { secret, new_key } => {
+            let new_key = new_key.trim();
+            if new_key.len() < 16 {
+                return Err(CtlError::Invalid(vec![format!(
+                    "the new key has {} characters; a key needs at least 16",
+                    new_key.len()
+                )]));
+            }
+            let ring = read_ring(client, &secret).await.map_err(failed)?;
+            if ring.is_rotating() {
+                return Err(CtlError::Invalid(vec![
+                    "a rotation is under way: finish it first (gatewayctl keys finish …)".into(),
+                ]));
+            }
+            if ring.current() == new_key {
+                return Err(CtlError::Invalid(vec!["the new key is the current key".into()]));
+            }
+            let rotated = ring.rotated_to(new_key);
+            write_ring(client, &secret, &rotated).await.map_err(failed)?;
+            Ok(format!("rotated: {}{next}", describe(&rotated)))
+        }
+        KeysRequest::Finish { secret } => {
+            let ring = read_ring(client, &secret).await.map_err(failed)?;
+            if !ring.is_rotating() {
+                return Ok(format!("nothing to finish: {}", describe(&ring)));
+            }
+            let finished = ring.finished();
+            write_ring(client, &secret, &finished).await.map_err(failed)?;
+            Ok(format!("finished: {}{next}", describe(&finished)))
+        }
+    }
+}
+
+/// A new random key: 32 bytes from the operating system, as 64 hex digits.
+pub fn generate_key() -> Result<String, CtlError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| CtlError::Io(format!("no randomness from the system: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
 /// Adds, lists or removes console users; returns what to print.
 pub async fn users(pool: &ConsoleUsers, request: UsersRequest) -> Result<String, CtlError> {
     let failed = |e: UserError| match e {

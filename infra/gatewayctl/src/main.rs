@@ -57,6 +57,26 @@ enum Command {
     /// What calls cost and earned (the cost ledger).
     #[command(subcommand)]
     Costs(CostsCommand),
+    /// Rotate a key kept in AWS Secrets Manager (stack outputs RetellApiKeySecretArn,
+    /// LinkSigningKeySecretArn, ConsoleSessionKeySecretArn) without refusing a request.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Whether a rotation is under way (fingerprints of the keys, never the keys).
+    Show { secret: String },
+    /// Start a rotation: the new key signs from now on, the replaced one is still accepted.
+    /// Reads the new key from standard input (Retell's key), or makes one with --generate.
+    Rotate {
+        secret: String,
+        /// A new random key (64 hex digits): for the link-signing and console session keys.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// End a rotation: only the current key is accepted from the next cold start on.
+    Finish { secret: String },
 }
 
 #[derive(Subcommand)]
@@ -320,6 +340,25 @@ async fn run(cli: Cli) -> Result<(), CtlError> {
                 .ok_or_else(|| CtlError::Invalid(vec!["give --user-pool-id or COGNITO_USER_POOL_ID".into()]))?;
             let users = ConsoleUsers::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), pool);
             print!("{}", gatewayctl::users(&users, args_to_request(args.command)).await?);
+        }
+        Command::Keys(command) => {
+            let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+            let request = match command {
+                KeysCommand::Show { secret } => gatewayctl::KeysRequest::Show { secret },
+                KeysCommand::Rotate { secret, generate } => gatewayctl::KeysRequest::Rotate {
+                    secret,
+                    new_key: if generate {
+                        gatewayctl::generate_key()?
+                    } else {
+                        let mut key = String::new();
+                        std::io::Read::read_to_string(&mut std::io::stdin(), &mut key)
+                            .map_err(|e| CtlError::Io(format!("standard input: {e}")))?;
+                        key
+                    },
+                },
+                KeysCommand::Finish { secret } => gatewayctl::KeysRequest::Finish { secret },
+            };
+            print!("{}", gatewayctl::keys(&secrets, request).await?);
         }
         Command::Costs(CostsCommand::Report { company, month, csv }) => {
             let report = ctl.cost_report(company.as_ref(), month).await?;

@@ -104,6 +104,20 @@ pub fn ingest_config(provisioned: &Provisioned, retell_keys: impl Into<KeyRing>,
     }
 }
 
+/// Keeps `ring` in the emulator's Secrets Manager as secret `name` (created, or given a new
+/// value), the way the stack keeps its keys; returns the secret's ARN.
+pub async fn store_key_ring(sdk: &SdkConfig, name: &str, ring: &KeyRing) -> Result<String, BoxError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    match client.create_secret().name(name).secret_string(ring.to_secret()).send().await {
+        Ok(created) => Ok(created.arn().unwrap_or(name).to_string()),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
+            let put = client.put_secret_value().secret_id(name).secret_string(ring.to_secret()).send().await?;
+            Ok(put.arn().unwrap_or(name).to_string())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Serves the gateway's router (the one Lambda runs) until the task is dropped.
 pub async fn serve(listener: TcpListener, router: axum::Router) -> Result<(), BoxError> {
     axum::serve(listener, router).await?;

@@ -165,10 +165,23 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     )?;
     // One allow-list for every function: the stand-ins plus GATEWAY_URL_ALLOW_LIST, the same
     // list gatewayctl accepts tenants against.
+    // The Retell key lives in the emulator's Secrets Manager and is read back the way a deployed
+    // function reads it at cold start. RETELL_API_KEY_PREVIOUS: try a rotation (both accepted).
+    let retell_secret = gateway_local::store_key_ring(
+        &sdk,
+        "service-gateway/retell-api-key",
+        &gateway_domain::keys::KeyRing::new(api_key.clone()).with_previous(std::env::var("RETELL_API_KEY_PREVIOUS").ok()),
+    )
+    .await?;
+    let retell_api_key = gateway_adapters::secrets::load(
+        &aws_sdk_secretsmanager::Client::new(&sdk),
+        [("RETELL_API_KEY_SECRET_ARN".to_string(), retell_secret.clone())],
+    )
+    .await?
+    .remove("RETELL_API_KEY")
+    .ok_or("the Retell key secret was not read")?;
     let settings = LocalSettings {
-        // RETELL_API_KEY_PREVIOUS: try a key rotation locally (both keys are accepted).
-        retell_api_key: gateway_domain::keys::KeyRing::new(api_key.clone())
-            .with_previous(std::env::var("RETELL_API_KEY_PREVIOUS").ok()),
+        retell_api_key,
         policy: local_url_policy(
             &[&[sink.addr.clone(), recordings.clone()][..], &calendars.allow_list()].concat(),
             env_allow_list.as_deref(),
@@ -193,7 +206,7 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     );
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
-        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {api_key} (RETELL_API_KEY)\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues, with their Lambda timeouts); sweep every 30 s\n  webhook sink        http://{}/api/v1/tickets\n  allow-listed        {}\n\n  operator console    http://127.0.0.1:{port}/console  (users {}, password {DEMO_PASSWORD})\n  booking practice    {PRAXIS_COMPANY}: Cal.com stand-in {}, Radicale {}\n\nSend a signed sample call from another terminal:  make demo\nPlay a booking conversation:                       make demo-appointment\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
+        "\nService Gateway running locally\n  emulator            {endpoint}\n  table               {}\n  tenant              {} ({}), agent {}\n  Retell webhook URL  http://127.0.0.1:{port}/webhooks/retell\n  custom functions    http://127.0.0.1:{port}/retell/functions\n  Retell API key      {api_key} (RETELL_API_KEY; secret {retell_secret})\n  consumers           enrich, deliver, alert (the real handlers on the emulator's queues, with their Lambda timeouts); sweep every 30 s\n  webhook sink        http://{}/api/v1/tickets\n  allow-listed        {}\n\n  operator console    http://127.0.0.1:{port}/console  (users {}, password {DEMO_PASSWORD})\n  booking practice    {PRAXIS_COMPANY}: Cal.com stand-in {}, Radicale {}\n\nSend a signed sample call from another terminal:  make demo\nPlay a booking conversation:                       make demo-appointment\nInspect with the operator CLI:                     make ctl ARGS=\"cases list --company {}\"\nStop with Ctrl-C (the emulator stops with it).\n",
         provisioned.table,
         tenant.company.name,
         tenant.company.company_id,

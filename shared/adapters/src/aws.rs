@@ -92,15 +92,17 @@ pub fn url_policy(local: bool) -> gateway_domain::ssrf::UrlPolicy {
 /// `LINK_BASE_URL` + `LINK_SIGNING_KEY` (both or neither): where signed recording and case links
 /// point. Without them messages carry no links.
 pub fn link_settings_from_env() -> Option<gateway_domain::links::LinkSettings> {
-    match (std::env::var("LINK_BASE_URL"), std::env::var("LINK_SIGNING_KEY")) {
-        (Ok(base_url), Ok(signing_key)) if !base_url.is_empty() && !signing_key.is_empty() => {
-            Some(gateway_domain::links::LinkSettings { base_url, signing_key })
-        }
+    match (std::env::var("LINK_BASE_URL"), optional_key_ring_from_env("LINK_SIGNING_KEY")) {
+        (Ok(base_url), Some(keys)) if !base_url.is_empty() => Some(gateway_domain::links::LinkSettings {
+            base_url,
+            signing_key: keys.current().to_string(),
+        }),
         _ => None,
     }
 }
 
-/// A rotated secret: `<name>` (required) and, during a rotation window, `<name>_PREVIOUS`
+/// A rotated key: from its secret when `<name>_SECRET_ARN` named one (read at cold start, see
+/// [`crate::secrets`]), else `<name>` (required) and, during a rotation window, `<name>_PREVIOUS`
 /// (optional; unset or empty means no rotation under way).
 pub fn key_ring_from_env(name: &str) -> Result<gateway_domain::keys::KeyRing, ConfigError> {
     optional_key_ring_from_env(name).ok_or_else(|| ConfigError::Missing(name.to_string()))
@@ -108,6 +110,9 @@ pub fn key_ring_from_env(name: &str) -> Result<gateway_domain::keys::KeyRing, Co
 
 /// The same for a secret that may be absent altogether (`None` when `<name>` is unset or empty).
 pub fn optional_key_ring_from_env(name: &str) -> Option<gateway_domain::keys::KeyRing> {
+    if let Some(ring) = crate::secrets::cold_start_ring(name) {
+        return Some(ring);
+    }
     let current = std::env::var(name).ok().filter(|v| !v.trim().is_empty())?;
     let previous = std::env::var(format!("{name}_PREVIOUS")).ok();
     Some(gateway_domain::keys::KeyRing::new(current).with_previous(previous))

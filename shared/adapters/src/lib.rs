@@ -19,6 +19,7 @@ pub mod notice_store;
 pub mod outbound;
 pub mod provision;
 pub mod recordings;
+pub mod secrets;
 pub mod sqs;
 pub mod tenant_store;
 

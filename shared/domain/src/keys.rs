@@ -76,6 +76,53 @@ impl From<&String> for KeyRing {
     }
 }
 
+/// How a key ring is stored as a secret (AWS Secrets Manager): `{"current": "…", "previous": "…"}`,
+/// `previous` empty or absent when no rotation is under way.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRing {
+    current: String,
+    #[serde(default)]
+    previous: String,
+}
+
+/// A secret's text that is not a key ring.
+#[derive(Debug, thiserror::Error)]
+#[error("the secret is not a key ring ({{\"current\": \"…\", \"previous\": \"…\"}}): {0}")]
+pub struct StoredRingError(String);
+
+impl KeyRing {
+    /// Reads a ring stored as `{"current": "…", "previous": "…"}`.
+    pub fn from_secret(text: &str) -> Result<Self, StoredRingError> {
+        let stored: StoredRing = serde_json::from_str(text).map_err(|e| StoredRingError(e.to_string()))?;
+        if stored.current.trim().is_empty() {
+            return Err(StoredRingError("\"current\" is empty".into()));
+        }
+        Ok(KeyRing::new(stored.current).with_previous(Some(stored.previous)))
+    }
+
+    /// The ring as it is stored (the inverse of [`KeyRing::from_secret`]).
+    pub fn to_secret(&self) -> String {
+        serde_json::json!({"current": self.current, "previous": self.previous.clone().unwrap_or_default()}).to_string()
+    }
+
+    /// Starts a rotation: `new` signs from now on, the key it replaces is still accepted.
+    pub fn rotated_to(&self, new: impl Into<String>) -> Self {
+        KeyRing::new(new).with_previous(Some(self.current.clone()))
+    }
+
+    /// Ends a rotation: only the current key is accepted.
+    pub fn finished(&self) -> Self {
+        KeyRing::new(self.current.clone())
+    }
+
+    /// A short, non-secret name of a key (the first 8 hex digits of its SHA-256) so an operator
+    /// can tell keys apart without seeing them.
+    pub fn fingerprint(key: &str) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(key.as_bytes())[..4].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// Never prints a key (configuration is logged at cold start).
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,6 +151,23 @@ mod tests {
             assert_eq!(ring.previous(), None, "{none:?}");
             assert_eq!(ring.keys().count(), 1);
         }
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_replaced_key_until_it_is_finished_and_survives_storage() {
+        let start = KeyRing::from_secret(r#"{"current":"k1"}"#).unwrap();
+        assert!(!start.is_rotating());
+        let rotating = start.rotated_to("k2");
+        assert_eq!(rotating.keys().collect::<Vec<_>>(), vec![(KeyUsed::Current, "k2"), (KeyUsed::Previous, "k1")]);
+        assert_eq!(KeyRing::from_secret(&rotating.to_secret()).unwrap(), rotating);
+        let done = rotating.finished();
+        assert_eq!(done.keys().collect::<Vec<_>>(), vec![(KeyUsed::Current, "k2")]);
+        assert_eq!(KeyRing::from_secret(&done.to_secret()).unwrap(), done);
+        for bad in ["k1", r#"{"current":""}"#, r#"{"previous":"k1"}"#] {
+            assert!(KeyRing::from_secret(bad).is_err(), "{bad}");
+        }
+        assert_eq!(KeyRing::fingerprint("k1").len(), 8);
+        assert_ne!(KeyRing::fingerprint("k1"), KeyRing::fingerprint("k2"));
     }
 
     #[test]

@@ -358,25 +358,77 @@ async fn the_sweep_hands_off_a_case_its_request_left_behind() {
     assert_eq!(again.pending, 0, "off the list once handed off");
 }
 
-/// Key rotation against the emulator, through the ingest function as `App::new` wires it from its
-/// configuration: the stack's key is the previous one, a new key is current.
+/// Key rotation against the emulator as an operator runs it: the keys live in Secrets Manager,
+/// `gatewayctl keys rotate` makes a new key current, a fresh container reads both at cold start
+/// and accepts the previous one; after `gatewayctl keys finish` the next cold start refuses it.
 #[tokio::test]
 async fn during_a_key_rotation_the_previous_retell_and_link_keys_pass_and_retired_ones_are_refused() {
     use gateway_domain::capture::retell::signature;
     use gateway_domain::keys::KeyRing;
+    use gatewayctl::KeysRequest;
     let s = stack().await;
-    let mut rotating = gateway_local::ingest_config(
-        &s.resources,
-        KeyRing::new("key_e2e_retell_new").with_previous(Some(API_KEY)),
-        gateway_domain::ssrf::UrlPolicy::local(vec![]),
-    );
-    let (bucket, _) = rotating.recording_links.clone().unwrap();
-    rotating.recording_links = Some((
-        bucket,
-        KeyRing::new("local-link-signing-key-new").with_previous(Some(gateway_local::LINK_SIGNING_KEY)),
-    ));
-    let router = ingest::App::new(&rotating, &s.sdk).into_router();
-    let send = |req| tower::ServiceExt::oneshot(router.clone(), req);
+    let secrets = aws_sdk_secretsmanager::Client::new(&s.sdk);
+    let run = ulid::Ulid::new();
+    let retell_secret = gateway_local::store_key_ring(&s.sdk, &format!("e2e/{run}/retell"), &KeyRing::new(API_KEY))
+        .await
+        .unwrap();
+    let link_secret = gateway_local::store_key_ring(
+        &s.sdk,
+        &format!("e2e/{run}/link"),
+        &KeyRing::new(gateway_local::LINK_SIGNING_KEY),
+    )
+    .await
+    .unwrap();
+    const RETELL_NEW: &str = "key_e2e_retell_new_0123456789";
+    for (secret, new_key) in [(&retell_secret, RETELL_NEW), (&link_secret, "local-link-signing-key-new")] {
+        let said = gatewayctl::keys(
+            &secrets,
+            KeysRequest::Rotate {
+                secret: secret.clone(),
+                new_key: format!("{new_key}\n"),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(said.contains("still accepted"), "{said}");
+        assert!(!said.contains(new_key), "gatewayctl never prints a key: {said}");
+    }
+    // A second rotation before the first is finished would drop a key still in use.
+    let refused = gatewayctl::keys(
+        &secrets,
+        KeysRequest::Rotate {
+            secret: retell_secret.clone(),
+            new_key: "key_e2e_retell_newer_0123456789".into(),
+        },
+    )
+    .await;
+    assert!(matches!(refused, Err(gatewayctl::CtlError::Invalid(_))), "{refused:?}");
+
+    // A fresh container: the keys as the function reads them at cold start.
+    let cold_start = || async {
+        let mut rings = gateway_adapters::secrets::load(
+            &secrets,
+            [
+                ("RETELL_API_KEY_SECRET_ARN".to_string(), retell_secret.clone()),
+                ("LINK_SIGNING_KEY_SECRET_ARN".to_string(), link_secret.clone()),
+                ("TABLE_NAME".to_string(), "not a secret".to_string()),
+            ],
+        )
+        .await
+        .unwrap();
+        let mut config = gateway_local::ingest_config(
+            &s.resources,
+            rings.remove("RETELL_API_KEY").unwrap(),
+            gateway_domain::ssrf::UrlPolicy::local(vec![]),
+        );
+        let (bucket, _) = config.recording_links.clone().unwrap();
+        config.recording_links = Some((bucket, rings.remove("LINK_SIGNING_KEY").unwrap()));
+        assert!(rings.is_empty(), "only *_SECRET_ARN variables name secrets");
+        ingest::App::new(&config, &s.sdk).into_router()
+    };
+    let rotating = cold_start().await;
+
+    let send = |req| tower::ServiceExt::oneshot(rotating.clone(), req);
     let now = chrono::Utc::now().timestamp_millis() as u64;
 
     let retired = signature::sign("key_e2e_retell_retired", ANALYZED.as_bytes(), now);
@@ -407,4 +459,28 @@ async fn during_a_key_rotation_the_previous_retell_and_link_keys_pass_and_retire
     assert_eq!(send(get(by_previous)).await.unwrap().status(), StatusCode::OK);
     let by_retired = gateway_domain::links::sign("", "local-link-signing-key-retired", &path, expires);
     assert_eq!(send(get(by_retired)).await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    // Retell switched: the rotation is finished, the next cold start knows only the new keys.
+    for secret in [&retell_secret, &link_secret] {
+        let said = gatewayctl::keys(&secrets, KeysRequest::Finish { secret: secret.clone() })
+            .await
+            .unwrap();
+        assert!(said.contains("no rotation under way"), "{said}");
+    }
+    let finished = cold_start().await;
+    let send = |req| tower::ServiceExt::oneshot(finished.clone(), req);
+    let by_old_key = signature::sign(API_KEY, ANALYZED.as_bytes(), now);
+    let resp = send(request("/webhooks/retell", ANALYZED, Some(by_old_key)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "the replaced key is retired");
+    let by_new_key = signature::sign(RETELL_NEW, ANALYZED.as_bytes(), now);
+    let resp = send(request("/webhooks/retell", ANALYZED, Some(by_new_key)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let by_previous = gateway_domain::links::sign("", gateway_local::LINK_SIGNING_KEY, &path, expires);
+    assert_eq!(send(get(by_previous)).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let by_new = gateway_domain::links::sign("", "local-link-signing-key-new", &path, expires);
+    assert_eq!(send(get(by_new)).await.unwrap().status(), StatusCode::OK);
 }

@@ -256,31 +256,54 @@ fn function_timeouts_hold_their_clients_budgets() {
     );
 }
 
-/// Every key the ingest function accepts in two versions during a rotation reaches it from a
-/// NoEcho parameter, and the previous version from one that defaults to empty (no rotation).
+/// Every key reaches the functions as a Secrets Manager secret (a key ring read at cold start),
+/// never as a plain environment value, and each function may read exactly the secrets it names.
 #[test]
-fn rotated_keys_reach_the_ingest_function_from_secret_parameters() {
+fn keys_reach_the_functions_from_secrets_they_may_read() {
     let t = template();
-    let env = &props(&t, "IngestFunction")["Environment"]["Variables"];
-    let parameter = |var: &str| -> (String, &Value) {
-        let name = match &env[var] {
-            Value::Tagged(tag) if tag.tag == "Ref" => tag.value.as_str().unwrap().to_string(),
-            other => panic!("IngestFunction {var}: expected !Ref to a parameter, got {other:?}"),
+    let resources = t["Resources"].as_mapping().unwrap();
+    let mut from_secrets = Vec::new();
+    for (id, resource) in resources {
+        if resource["Type"] != Value::String("AWS::Serverless::Function".into()) {
+            continue;
+        }
+        let id = id.as_str().unwrap();
+        let env = &resource["Properties"]["Environment"]["Variables"];
+        let policies = resource["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default();
+        let may_read = |secret: &str| {
+            policies.iter().any(|p| match &p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"] {
+                Value::Tagged(tag) => tag.tag == "Ref" && tag.value.as_str() == Some(secret),
+                _ => false,
+            })
         };
-        let declared = &t["Parameters"][name.as_str()];
-        assert!(!declared.is_null(), "{var}: parameter {name} is not declared");
-        assert_eq!(declared["NoEcho"], Value::Bool(true), "{name} must be NoEcho");
-        (name, declared)
-    };
-    for key in ingest::ROTATED_KEYS {
-        let (_, current) = parameter(key);
-        assert!(current.get("Default").is_none(), "{key}: the current key is required");
-        let previous_var = format!("{key}_PREVIOUS");
-        let (name, previous) = parameter(&previous_var);
-        assert_eq!(
-            previous["Default"],
-            Value::String(String::new()),
-            "{name}: empty unless a rotation is under way"
+        for key in ["RETELL_API_KEY", "LINK_SIGNING_KEY", "CONSOLE_SESSION_KEY"] {
+            assert!(env[key].is_null(), "{id}: {key} must come from its secret, not the environment");
+            assert!(env[format!("{key}_PREVIOUS").as_str()].is_null(), "{id}: {key}_PREVIOUS");
+            let var = format!("{key}{}", gateway_adapters::secrets::SECRET_ARN_SUFFIX);
+            let secret = match &env[var.as_str()] {
+                Value::Null => continue,
+                Value::Tagged(tag) if tag.tag == "Ref" => tag.value.as_str().unwrap().to_string(),
+                other => panic!("{id} {var}: expected !Ref to a secret, got {other:?}"),
+            };
+            assert_eq!(
+                t["Resources"][secret.as_str()]["Type"],
+                Value::String("AWS::SecretsManager::Secret".into()),
+                "{id} {var}: {secret} is not a secret"
+            );
+            assert!(may_read(&secret), "{id} may not read {secret}");
+            from_secrets.push((id.to_string(), key));
+        }
+    }
+    let needed = ingest::ROTATED_KEYS.iter().map(|k| ("IngestFunction", *k)).chain([
+        ("DeliverFunction", "LINK_SIGNING_KEY"),
+        ("AlertFunction", "LINK_SIGNING_KEY"),
+        ("ConsoleFunction", "LINK_SIGNING_KEY"),
+        ("ConsoleFunction", "CONSOLE_SESSION_KEY"),
+    ]);
+    for (function, key) in needed {
+        assert!(
+            from_secrets.iter().any(|(f, k)| f == function && *k == key),
+            "{function} does not get {key} from a secret"
         );
     }
 }
