@@ -85,6 +85,7 @@ impl App {
             log: Arc::new(store.clone()),
             clock,
         };
+        let metrics = gateway_lambda::metrics::from_env();
         let notices = NoticeAlerter::new(NoticeAlertPorts {
             notices: Arc::new(store),
             config: ports.config.clone(),
@@ -92,8 +93,16 @@ impl App {
             slack: ports.slack.clone(),
             log: ports.log.clone(),
             clock: ports.clock.clone(),
-        });
-        Ok(Self::from_alerter(Alerter::new(ports, config.links.clone())).with_notices(notices))
+        })
+        .with_metrics(metrics.clone());
+        let alerter = Alerter::new(ports, config.links.clone()).with_metrics(metrics.clone());
+        Ok(Self::from_alerter(alerter).with_notices(notices).with_metrics(metrics))
+    }
+
+    /// Counts every record's attempt and handler time.
+    pub fn with_metrics(mut self, metrics: Arc<dyn gateway_domain::metrics::MetricSink>) -> Self {
+        self.runner = self.runner.with_metrics(metrics);
+        self
     }
 
     /// Also handles dead appointment notices.

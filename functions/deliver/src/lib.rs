@@ -116,12 +116,20 @@ impl App {
             &config.delivery_queue_url,
             Some(config.delivery_dlq_url.clone()),
         );
+        let metrics = gateway_lambda::metrics::from_env();
         Ok(Self::from_parts(
-            Deliverer::new(ports, config.links.clone()).with_metrics(gateway_lambda::metrics::from_env()),
+            Deliverer::new(ports, config.links.clone()).with_metrics(metrics.clone()),
             Arc::new(control),
             config.backoff_seconds,
         )
-        .with_notices(notices))
+        .with_notices(notices)
+        .with_metrics(metrics))
+    }
+
+    /// Counts every record's attempt (the delivery attempts) and handler time.
+    pub fn with_metrics(mut self, metrics: Arc<dyn gateway_domain::metrics::MetricSink>) -> Self {
+        self.runner = self.runner.with_metrics(metrics);
+        self
     }
 
     /// Any deliverer and queue (in-memory ones for fast tests of the batch behaviour).

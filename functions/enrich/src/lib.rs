@@ -112,11 +112,19 @@ impl App {
             clock,
         };
         let control = SqsControl::new(aws_sdk_sqs::Client::new(sdk), &config.enrich_queue_url, None);
+        let metrics = gateway_lambda::metrics::from_env();
         Ok(Self::from_parts(
-            Enricher::new(ports, config.max_receives),
+            Enricher::new(ports, config.max_receives).with_metrics(metrics.clone()),
             Arc::new(control),
             config.retry_seconds,
-        ))
+        )
+        .with_metrics(metrics))
+    }
+
+    /// Counts every record's attempt and handler time.
+    pub fn with_metrics(mut self, metrics: Arc<dyn gateway_domain::metrics::MetricSink>) -> Self {
+        self.runner = self.runner.with_metrics(metrics);
+        self
     }
 
     /// Any enricher and queue (in-memory ones for fast tests of the batch behaviour).

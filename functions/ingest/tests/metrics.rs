@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use chrono::{TimeZone, Utc};
+use gateway_domain::alerting::{AlertPorts, Alerter};
 use gateway_domain::appointments::desk::BookingDesk;
 use gateway_domain::appointments::engine::{Engine, EnginePorts, EngineSettings};
 use gateway_domain::capture::retell::signature;
@@ -15,13 +16,17 @@ use gateway_domain::capture::{Booking, Ports};
 use gateway_domain::clock::Clock;
 use gateway_domain::deadline::Deadline;
 use gateway_domain::delivery::{DeliverPorts, DeliverRequest, Deliverer, HttpResponse};
+use gateway_domain::enrichment::{EnrichPorts, EnrichRequest, Enricher};
 use gateway_domain::ids::{CallId, CompanyId};
 use gateway_domain::metrics::names;
 use gateway_domain::tenancy::TenantSpec;
+use gateway_lambda::batch::{BatchRunner, Concurrency, Record, RecordOutcome};
 use gateway_lambda::metrics::{Emf, NAMESPACE, validate_line};
+use gateway_lambda::testing::sqs_record;
 use gateway_testkit::appointments::{MemoryAppointmentStore, MemoryCalendar, OneCalendar};
 use gateway_testkit::memory::{
-    FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryExchangeLog, MemoryMailer, MemoryQueue, ScriptedWebhooks,
+    FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryCustomerStore, MemoryDeliveryQueue, MemoryExchangeLog,
+    MemoryMailer, MemoryQueue, MemoryRecordings, ScriptedWebhooks,
 };
 use ingest::{App, SIGNATURE_HEADER};
 use lambda_http::{Body, Request};
@@ -70,7 +75,7 @@ fn world() -> World {
         config.put_tenant(spec.tenant().unwrap());
     }
     let calendar = Arc::new(MemoryCalendar::default());
-    let store = Arc::new(MemoryAppointmentStore::default());
+    let store = Arc::new(MemoryAppointmentStore::default().with_call_events(cases.clone()));
     let engine = Arc::new(Engine::new(
         EnginePorts {
             calendars: Arc::new(OneCalendar(calendar.clone())),
@@ -175,8 +180,8 @@ impl World {
             )
             .await;
         assert_eq!(r["status"], "booked", "{r}");
-        let r = self.booking("call_book_2", "check_availability", wish.clone()).await;
-        assert_eq!(r["status"], "alternatives", "{r}");
+        let r2 = self.booking("call_book_2", "check_availability", wish.clone()).await;
+        assert_eq!(r2["status"], "alternatives", "{r2}");
         self.calendar.fail_next(vec![
             gateway_domain::appointments::backend::BackendError::Unavailable(
                 "down".into()
@@ -185,6 +190,25 @@ impl World {
         ]);
         let r = self.booking("call_book_3", "check_availability", wish).await;
         assert_eq!(r["status"], "unavailable", "{r}");
+        self.calendar.fail_next(vec![]);
+        // The second caller takes the first time offered instead; after the call Retell's
+        // analysis arrives (appointment mode): alternatives accepted, an appointment, no ticket.
+        let offered = r2["offers"][0]["start"].as_str().unwrap().to_string();
+        let r = self
+            .booking(
+                "call_book_2",
+                "book_appointment",
+                json!({"datetime": offered, "service_name": "beratung",
+                       "customer_name": "Mia Schulz", "customer_email": "mia@example.com"}),
+            )
+            .await;
+        assert_eq!(r["status"], "booked", "{r}");
+        let praxis_analyzed = ANALYZED
+            .replace(CALL_ID, "call_book_2")
+            .replace("agent_9f3a1c7e52b84d06a1e3c8f27b", "agent_praxis");
+        assert_eq!(self.post("/webhooks/retell", &praxis_analyzed, KEY).await.0, 200);
+        // Retell's retry of it counts nothing again.
+        assert_eq!(self.post("/webhooks/retell", &praxis_analyzed, KEY).await.0, 200);
 
         // Delivery of the case: the webhook fails once (retry), then both channels go out.
         let webhooks = Arc::new(ScriptedWebhooks::default());
@@ -218,6 +242,68 @@ impl World {
         };
         assert!(deliverer.process(&request, 1, Deadline::none()).await.is_err());
         deliverer.process(&request, 2, Deadline::none()).await.unwrap();
+
+        // Enrichment of the case (the recording copied in memory).
+        let enricher = Enricher::new(
+            EnrichPorts {
+                cases: self.cases.clone(),
+                config: self.config.clone(),
+                customers: Arc::new(MemoryCustomerStore::default()),
+                recordings: Arc::new(MemoryRecordings::default()),
+                delivery: Arc::new(MemoryDeliveryQueue::default()),
+                log: Arc::new(MemoryExchangeLog::default()),
+                clock: self.clock.clone(),
+            },
+            3,
+        )
+        .with_metrics(Arc::new(self.emf.clone()));
+        let enrich = EnrichRequest {
+            company_id: request.company_id.clone(),
+            call_id: request.call_id.clone(),
+            case_id: request.case_id.clone(),
+        };
+        // The recording is gone (no such object at the host): on the last receive the enrichment
+        // finishes without it.
+        enricher.process(&enrich, 3, Deadline::none()).await.unwrap();
+
+        // A second case whose delivery failed for good: its admins are alerted by e-mail.
+        let failed_call = ANALYZED.replace(CALL_ID, "call_alert_1");
+        assert_eq!(self.post("/webhooks/retell", &failed_call, KEY).await.0, 200);
+        let alerter = Alerter::new(
+            AlertPorts {
+                cases: self.cases.clone(),
+                config: self.config.clone(),
+                mailer: Arc::new(MemoryMailer::default()),
+                slack: Arc::new(ScriptedWebhooks::default()),
+                log: Arc::new(MemoryExchangeLog::default()),
+                clock: self.clock.clone(),
+            },
+            None,
+        )
+        .with_metrics(Arc::new(self.emf.clone()));
+        let failed = DeliverRequest {
+            company_id: request.company_id.clone(),
+            call_id: CallId::new("call_alert_1"),
+            case_id: request.case_id.clone(),
+        };
+        alerter
+            .process(&failed, Some("webhook: HTTP 500"), Deadline::none())
+            .await
+            .unwrap();
+
+        // A queue consumer's batch: one record done, one that cannot be read.
+        let runner = BatchRunner::new("deliver", Concurrency::Sequential).with_metrics(Arc::new(self.emf.clone()));
+        let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+        event.records = vec![
+            sqs_record("m1", &serde_json::to_string(&request).unwrap(), 1),
+            sqs_record("m2", "not json", 1),
+        ];
+        runner
+            .run(&event, Deadline::none(), |_: Record<DeliverRequest>| async {
+                RecordOutcome::Done
+            })
+            .await
+            .unwrap();
     }
 }
 
@@ -236,17 +322,51 @@ async fn every_line_is_valid_emf_and_counts_what_happened() {
     }
     let nordit = Some("nordit-hannover".to_string());
     let praxis = Some("praxis".to_string());
-    // 4 Retell webhooks + 3 functions; the 401 is the one failure.
-    assert_eq!(w.values(names::WEBHOOK_REQUESTS).len(), 7);
+    // 7 Retell webhooks + 4 functions; the 401 is the one failure.
+    assert_eq!(w.values(names::WEBHOOK_REQUESTS).len(), 11);
     let failures: f64 = w.values(names::WEBHOOK_FAILURES).iter().map(|(_, v)| v).sum();
     assert_eq!(failures, 1.0);
-    assert_eq!(w.values(names::WEBHOOK_DURATION).len(), 7);
-    assert_eq!(w.values(names::CASES_CAPTURED), [(nordit.clone(), 1.0)]);
+    assert_eq!(w.values(names::WEBHOOK_DURATION).len(), 11);
+    assert_eq!(
+        w.values(names::CASES_CAPTURED),
+        [(nordit.clone(), 1.0), (nordit.clone(), 1.0)]
+    );
     assert_eq!(w.values(names::DUPLICATES), [(nordit.clone(), 1.0)]);
     assert_eq!(w.values(names::UNROUTED_EVENTS), [(None, 1.0)]);
-    assert_eq!(w.values(names::BOOKINGS), [(praxis.clone(), 1.0)]);
+    assert_eq!(
+        w.values(names::BOOKINGS),
+        [(praxis.clone(), 1.0), (praxis.clone(), 1.0)]
+    );
     assert_eq!(w.values(names::ALTERNATIVES_OFFERED), [(praxis.clone(), 1.0)]);
-    assert_eq!(w.values(names::BOOKING_FAILURES), [(praxis, 1.0)]);
+    assert_eq!(w.values(names::BOOKING_FAILURES), [(praxis.clone(), 1.0)]);
+    // Per analyzed call, once: the nordit call became a ticket, the second nordit call (alerted)
+    // too; the praxis call booked after it was offered other times. Retell's repeats count nothing.
+    assert_eq!(
+        w.values(names::TICKET_CONVERSION),
+        [(nordit.clone(), 1.0), (praxis.clone(), 0.0), (nordit.clone(), 1.0)]
+    );
+    assert_eq!(
+        w.values(names::APPOINTMENT_CONVERSION),
+        [(nordit.clone(), 0.0), (praxis.clone(), 1.0), (nordit.clone(), 0.0)]
+    );
+    assert_eq!(w.values(names::ALTERNATIVES_ACCEPTED), [(praxis.clone(), 1.0)]);
+    // nordit is priced (billing in its tenant file): Retell's combined cost, converted to EUR.
+    let costs = w.values(names::CALL_COST);
+    assert_eq!(costs.len(), 2, "{costs:?}");
+    assert!(costs.iter().all(|(c, eur)| *c == nordit && *eur > 0.0), "{costs:?}");
+    let results = |name: &str, dimension: &str| -> Vec<String> {
+        w.documents()
+            .iter()
+            .filter(|d| d.get(name).is_some())
+            .map(|d| d[dimension].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(results(names::ENRICHMENTS, "Result"), ["failed"]);
+    assert_eq!(results(names::ALERTS, "Channel"), ["email"]);
+    assert_eq!(results(names::ALERTS, "Result"), ["sent"]);
+    assert_eq!(results(names::ATTEMPTS, "Result"), ["done", "dead_letter"]);
+    assert_eq!(results(names::ATTEMPTS, "Function"), ["deliver", "deliver"]);
+    assert_eq!(results(names::HANDLER_DURATION, "Function"), ["deliver", "deliver"]);
     let deliveries: Vec<(String, String)> = w
         .documents()
         .iter()
@@ -388,8 +508,13 @@ async fn every_metric_the_dashboard_and_alarms_reference_is_emitted() {
             "template.yaml asks for {name} by {dims:?}; the code publishes it by {sets:?}"
         );
     }
-    // And every name the code knows is exercised here, so this test sees all of them.
+    // And every name the code knows is exercised here, so this test sees all of them, and is
+    // on the dashboard, so nothing is counted that nobody sees.
     for name in names::ALL {
         assert!(emitted.contains_key(*name), "{name} was not emitted by any flow");
+        assert!(
+            alarm_names.contains(name),
+            "{name} is not on the dashboard or in an alarm"
+        );
     }
 }

@@ -364,7 +364,10 @@ pub async fn keys(client: &aws_sdk_secretsmanager::Client, request: KeysRequest)
             KeyRing::fingerprint(ring.current()),
             KeyRing::fingerprint(previous)
         ),
-        None => format!("current key {}, no rotation under way\n", KeyRing::fingerprint(ring.current())),
+        None => format!(
+            "current key {}, no rotation under way\n",
+            KeyRing::fingerprint(ring.current())
+        ),
     };
     let next = "next: start fresh containers (README, \"Rotating keys\")\n";
     match request {

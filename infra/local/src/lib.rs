@@ -108,10 +108,21 @@ pub fn ingest_config(provisioned: &Provisioned, retell_keys: impl Into<KeyRing>,
 /// value), the way the stack keeps its keys; returns the secret's ARN.
 pub async fn store_key_ring(sdk: &SdkConfig, name: &str, ring: &KeyRing) -> Result<String, BoxError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
-    match client.create_secret().name(name).secret_string(ring.to_secret()).send().await {
+    match client
+        .create_secret()
+        .name(name)
+        .secret_string(ring.to_secret())
+        .send()
+        .await
+    {
         Ok(created) => Ok(created.arn().unwrap_or(name).to_string()),
         Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
-            let put = client.put_secret_value().secret_id(name).secret_string(ring.to_secret()).send().await?;
+            let put = client
+                .put_secret_value()
+                .secret_id(name)
+                .secret_string(ring.to_secret())
+                .send()
+                .await?;
             Ok(put.arn().unwrap_or(name).to_string())
         }
         Err(e) => Err(e.into()),

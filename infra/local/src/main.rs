@@ -170,7 +170,8 @@ async fn run_serve(port: u16) -> Result<(), BoxError> {
     let retell_secret = gateway_local::store_key_ring(
         &sdk,
         "service-gateway/retell-api-key",
-        &gateway_domain::keys::KeyRing::new(api_key.clone()).with_previous(std::env::var("RETELL_API_KEY_PREVIOUS").ok()),
+        &gateway_domain::keys::KeyRing::new(api_key.clone())
+            .with_previous(std::env::var("RETELL_API_KEY_PREVIOUS").ok()),
     )
     .await?;
     let retell_api_key = gateway_adapters::secrets::load(

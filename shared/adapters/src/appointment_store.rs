@@ -11,8 +11,7 @@ use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, Transact
 use chrono::{DateTime, SecondsFormat, Utc};
 use gateway_domain::StoreError;
 use gateway_domain::appointments::ports::{AppointmentStore, HoldOutcome, OperationClaim, OperationKey, SlotHold};
-use gateway_domain::appointments::record::{Appointment, CallOutcome, ChangeKind, ChangedBy};
-use gateway_domain::call_event::CallEvent;
+use gateway_domain::appointments::record::{Appointment, CallOutcome};
 use gateway_domain::ids::{AppointmentId, CallId, CompanyId};
 use gateway_domain::notices::AppointmentNotice;
 use serde_json::Value;
@@ -61,31 +60,7 @@ impl DynamoStore {
 
     /// The call event for an appointment's latest change, in the call's partition.
     fn change_event(appointment: &Appointment) -> Result<Option<Item>, StoreError> {
-        let Some(change) = appointment.history.last() else {
-            return Ok(None);
-        };
-        let ChangedBy::Caller { call_id } = &change.by else {
-            return Ok(None);
-        };
-        let kind = match change.kind {
-            ChangeKind::Booked => "appointment.booked",
-            ChangeKind::Rescheduled => "appointment.rescheduled",
-            ChangeKind::Cancelled => "appointment.cancelled",
-        };
-        let mut event = CallEvent::new(Some(&appointment.company_id), call_id, kind, change.at);
-        event.discriminator = Some(format!("{}#{}", appointment.appointment_id, appointment.version));
-        event.outcome = Some(match (change.from, change.to) {
-            (Some(from), Some(to)) => format!(
-                "{} moved from {} to {}",
-                appointment.appointment_id,
-                instant(from),
-                instant(to)
-            ),
-            (_, Some(to)) => format!("{} booked for {}", appointment.appointment_id, instant(to)),
-            (Some(from), None) => format!("{} for {} cancelled", appointment.appointment_id, instant(from)),
-            (None, None) => appointment.appointment_id.to_string(),
-        });
-        Self::event_item(&event).map(Some)
+        appointment.change_event().as_ref().map(Self::event_item).transpose()
     }
 
     /// Writes the appointment under `condition` together with its change's call event and, for

@@ -92,7 +92,10 @@ pub fn url_policy(local: bool) -> gateway_domain::ssrf::UrlPolicy {
 /// `LINK_BASE_URL` + `LINK_SIGNING_KEY` (both or neither): where signed recording and case links
 /// point. Without them messages carry no links.
 pub fn link_settings_from_env() -> Option<gateway_domain::links::LinkSettings> {
-    match (std::env::var("LINK_BASE_URL"), optional_key_ring_from_env("LINK_SIGNING_KEY")) {
+    match (
+        std::env::var("LINK_BASE_URL"),
+        optional_key_ring_from_env("LINK_SIGNING_KEY"),
+    ) {
         (Ok(base_url), Some(keys)) if !base_url.is_empty() => Some(gateway_domain::links::LinkSettings {
             base_url,
             signing_key: keys.current().to_string(),

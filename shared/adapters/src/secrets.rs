@@ -55,7 +55,9 @@ pub async fn load(
 ) -> Result<HashMap<String, KeyRing>, SecretError> {
     let mut rings = HashMap::new();
     for (var, id) in vars {
-        let Some(name) = var.strip_suffix(SECRET_ARN_SUFFIX) else { continue };
+        let Some(name) = var.strip_suffix(SECRET_ARN_SUFFIX) else {
+            continue;
+        };
         if id.trim().is_empty() {
             continue;
         }

@@ -119,7 +119,10 @@ impl KeyRing {
     /// can tell keys apart without seeing them.
     pub fn fingerprint(key: &str) -> String {
         use sha2::{Digest, Sha256};
-        Sha256::digest(key.as_bytes())[..4].iter().map(|b| format!("{b:02x}")).collect()
+        Sha256::digest(key.as_bytes())[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -158,7 +161,10 @@ mod tests {
         let start = KeyRing::from_secret(r#"{"current":"k1"}"#).unwrap();
         assert!(!start.is_rotating());
         let rotating = start.rotated_to("k2");
-        assert_eq!(rotating.keys().collect::<Vec<_>>(), vec![(KeyUsed::Current, "k2"), (KeyUsed::Previous, "k1")]);
+        assert_eq!(
+            rotating.keys().collect::<Vec<_>>(),
+            vec![(KeyUsed::Current, "k2"), (KeyUsed::Previous, "k1")]
+        );
         assert_eq!(KeyRing::from_secret(&rotating.to_secret()).unwrap(), rotating);
         let done = rotating.finished();
         assert_eq!(done.keys().collect::<Vec<_>>(), vec![(KeyUsed::Current, "k2")]);

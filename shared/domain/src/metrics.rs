@@ -29,6 +29,26 @@ pub mod names {
     pub const BOOKING_FAILURES: &str = "BookingFailures";
     /// Other times were offered because the caller's wish was not free.
     pub const ALTERNATIVES_OFFERED: &str = "AlternativesOffered";
+    /// Per analyzed call that was offered other times: 1 when it still booked, else 0 (the mean is
+    /// the alternative acceptance rate).
+    pub const ALTERNATIVES_ACCEPTED: &str = "AlternativesAccepted";
+    /// Per analyzed call: 1 when it became a ticket (a case), else 0 (the mean is the call → ticket
+    /// conversion).
+    pub const TICKET_CONVERSION: &str = "TicketConversion";
+    /// Per analyzed call: 1 when it booked an appointment, else 0 (call → appointment conversion).
+    pub const APPOINTMENT_CONVERSION: &str = "AppointmentConversion";
+    /// Per analyzed call with Retell's cost: what it cost us (Retell + telephony) in EUR.
+    pub const CALL_COST: &str = "CallCostEur";
+    /// A case's enrichment finished, with dimension `Result` (enriched, partial, failed, timeout).
+    pub const ENRICHMENTS: &str = "Enrichments";
+    /// An alert to a company's admins, with dimensions `Channel` (email, slack) and `Result`.
+    pub const ALERTS: &str = "Alerts";
+    /// One queue record handled once, with dimensions `Function` and `Result` (done, retry,
+    /// dead_letter): delivery attempts are `Function=deliver`.
+    pub const ATTEMPTS: &str = "Attempts";
+    /// How long a queue consumer spent on one record, in milliseconds, with dimension `Function`
+    /// (the ingest function's own time is `WebhookDuration`).
+    pub const HANDLER_DURATION: &str = "HandlerDuration";
 
     pub const ALL: &[&str] = &[
         WEBHOOK_REQUESTS,
@@ -41,6 +61,14 @@ pub mod names {
         BOOKINGS,
         BOOKING_FAILURES,
         ALTERNATIVES_OFFERED,
+        ALTERNATIVES_ACCEPTED,
+        TICKET_CONVERSION,
+        APPOINTMENT_CONVERSION,
+        CALL_COST,
+        ENRICHMENTS,
+        ALERTS,
+        ATTEMPTS,
+        HANDLER_DURATION,
     ];
 }
 
@@ -49,12 +77,15 @@ pub mod dimensions {
     pub const COMPANY: &str = "Company";
     pub const CHANNEL: &str = "Channel";
     pub const RESULT: &str = "Result";
+    pub const FUNCTION: &str = "Function";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     Count,
     Milliseconds,
+    /// A number without a CloudWatch unit (an amount in EUR).
+    None,
 }
 
 impl Unit {
@@ -62,6 +93,7 @@ impl Unit {
         match self {
             Unit::Count => "Count",
             Unit::Milliseconds => "Milliseconds",
+            Unit::None => "None",
         }
     }
 }
@@ -88,6 +120,22 @@ impl Measurement {
             company: company.cloned(),
             dimensions: Vec::new(),
         }
+    }
+
+    /// A value in `unit`.
+    pub fn of(name: &'static str, unit: Unit, value: f64, company: Option<&CompanyId>) -> Self {
+        Self {
+            name,
+            unit,
+            value,
+            company: company.cloned(),
+            dimensions: Vec::new(),
+        }
+    }
+
+    /// 1 when `yes`, else 0: a rate's sample (its mean is the rate).
+    pub fn flag(name: &'static str, yes: bool, company: Option<&CompanyId>) -> Self {
+        Self::of(name, Unit::Count, if yes { 1.0 } else { 0.0 }, company)
     }
 
     pub fn with(mut self, dimension: &'static str, value: impl Into<String>) -> Self {

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use gateway_domain::deadline::Deadline;
 use gateway_domain::ids::{CallId, CompanyId};
+use gateway_domain::metrics::{Measurement, MetricSink, NoMetrics, Unit, dimensions, names};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -79,6 +80,17 @@ pub enum RecordOutcome {
     DeadLetter(String),
 }
 
+impl RecordOutcome {
+    /// The `Result` dimension of the `Attempts` metric.
+    fn result(&self) -> &'static str {
+        match self {
+            RecordOutcome::Done => "done",
+            RecordOutcome::Retry(_) => "retry",
+            RecordOutcome::DeadLetter(_) => "dead_letter",
+        }
+    }
+}
+
 /// The two things a consumer asks of its queue besides receiving and deleting.
 #[async_trait]
 pub trait QueueControl: Send + Sync {
@@ -119,6 +131,8 @@ pub struct BatchRunner {
     retry_schedule: Vec<u32>,
     /// Whether `DeadLetter` sends the message to a dead-letter queue itself.
     dead_letters: bool,
+    /// Each record's attempt and handler time.
+    metrics: Arc<dyn MetricSink>,
 }
 
 impl BatchRunner {
@@ -129,7 +143,29 @@ impl BatchRunner {
             concurrency,
             retry_schedule: Vec::new(),
             dead_letters: false,
+            metrics: Arc::new(NoMetrics),
         }
+    }
+
+    /// Counts every record's attempt (`Attempts` by function and result) and handler time.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    fn count(&self, company: Option<&CompanyId>, outcome: &RecordOutcome, started: std::time::Instant) {
+        self.metrics.put(&[
+            Measurement::one(names::ATTEMPTS, company)
+                .with(dimensions::FUNCTION, self.name)
+                .with(dimensions::RESULT, outcome.result()),
+            Measurement::of(
+                names::HANDLER_DURATION,
+                Unit::Milliseconds,
+                started.elapsed().as_secs_f64() * 1000.0,
+                company,
+            )
+            .with(dimensions::FUNCTION, self.name),
+        ]);
     }
 
     /// A failed record comes back after `seconds[attempt - 1]` (the last step repeats).
@@ -195,12 +231,14 @@ impl BatchRunner {
         F: Fn(Record<M>) -> Fut,
         Fut: Future<Output = RecordOutcome>,
     {
+        let started = std::time::Instant::now();
         let message_id = record.message_id.as_deref().unwrap_or_default();
         let attempt = receive_count(record);
         let parsed = record.body.as_deref().map(serde_json::from_str::<M>);
         let Some(Ok(message)) = parsed else {
             let span = tracing::error_span!("record", consumer = self.name, message_id, attempt);
             let outcome = RecordOutcome::DeadLetter(format!("not a {} message", self.name));
+            self.count(None, &outcome, started);
             return self.settle(record, attempt, outcome).instrument(span).await;
         };
         let span = tracing::info_span!(
@@ -218,6 +256,7 @@ impl BatchRunner {
         if let Some(notice) = message.notice() {
             span.record("notice", notice.as_str());
         }
+        let company = message.company_id().clone();
         async move {
             let outcome = if deadline.is_past() {
                 RecordOutcome::Retry("the invocation's deadline passed before this record started".into())
@@ -240,6 +279,7 @@ impl BatchRunner {
                     ),
                 }
             };
+            self.count(Some(&company), &outcome, started);
             self.settle(record, attempt, outcome).await
         }
         .instrument(span)

@@ -47,9 +47,26 @@ pub struct MemoryAppointmentStore {
     appointments: Mutex<BTreeMap<(CompanyId, AppointmentId), Appointment>>,
     /// The notices written with the changes (the outbox; see `crate::notices`).
     pub(crate) notices: Mutex<BTreeMap<NoticeRef, crate::notices::MemoryNotice>>,
+    /// Where a change's call event goes, as the DynamoDB store writes it with the change.
+    call_events: Option<Arc<crate::memory::MemoryCaseStore>>,
 }
 
 impl MemoryAppointmentStore {
+    /// Also writes each change's call event into `cases` (the call's audit trail), as the
+    /// DynamoDB store does in the change's transaction.
+    pub fn with_call_events(mut self, cases: Arc<crate::memory::MemoryCaseStore>) -> Self {
+        self.call_events = Some(cases);
+        self
+    }
+
+    async fn record_change(&self, appointment: &Appointment) -> Result<(), StoreError> {
+        match (&self.call_events, appointment.change_event()) {
+            (Some(cases), Some(event)) => {
+                gateway_domain::capture::CaptureStore::record_event(cases.as_ref(), &event).await
+            }
+            _ => Ok(()),
+        }
+    }
     pub fn all(&self, company: &CompanyId) -> Vec<Appointment> {
         lock(&self.appointments)
             .iter()
@@ -137,31 +154,39 @@ impl AppointmentStore for MemoryAppointmentStore {
     }
 
     async fn create_appointment(&self, appointment: &Appointment) -> Result<(), StoreError> {
-        let mut all = lock(&self.appointments);
-        let key = (appointment.company_id.clone(), appointment.appointment_id.clone());
-        if all.contains_key(&key) {
-            return Err(StoreError::Corrupt(format!(
-                "appointment {} exists",
-                appointment.appointment_id
-            )));
+        {
+            let mut all = lock(&self.appointments);
+            let key = (appointment.company_id.clone(), appointment.appointment_id.clone());
+            if all.contains_key(&key) {
+                return Err(StoreError::Corrupt(format!(
+                    "appointment {} exists",
+                    appointment.appointment_id
+                )));
+            }
+            all.insert(key, appointment.clone());
+            self.write_notice(appointment);
         }
-        all.insert(key, appointment.clone());
-        self.write_notice(appointment);
-        Ok(())
+        self.record_change(appointment).await
     }
 
     async fn update_appointment(&self, appointment: &Appointment, expected_version: u64) -> Result<bool, StoreError> {
-        let mut all = lock(&self.appointments);
-        let key = (appointment.company_id.clone(), appointment.appointment_id.clone());
-        match all.get(&key) {
-            Some(stored) if stored.version == expected_version => {
-                let mut next = appointment.clone();
-                next.version = expected_version + 1;
-                self.write_notice(&next);
-                all.insert(key, next);
-                Ok(true)
+        let written = {
+            let mut all = lock(&self.appointments);
+            let key = (appointment.company_id.clone(), appointment.appointment_id.clone());
+            match all.get(&key) {
+                Some(stored) if stored.version == expected_version => {
+                    let mut next = appointment.clone();
+                    next.version = expected_version + 1;
+                    self.write_notice(&next);
+                    all.insert(key, next.clone());
+                    Some(next)
+                }
+                _ => None,
             }
-            _ => Ok(false),
+        };
+        match written {
+            Some(next) => self.record_change(&next).await.map(|()| true),
+            None => Ok(false),
         }
     }
 

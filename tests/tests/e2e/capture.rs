@@ -380,7 +380,10 @@ async fn during_a_key_rotation_the_previous_retell_and_link_keys_pass_and_retire
     .await
     .unwrap();
     const RETELL_NEW: &str = "key_e2e_retell_new_0123456789";
-    for (secret, new_key) in [(&retell_secret, RETELL_NEW), (&link_secret, "local-link-signing-key-new")] {
+    for (secret, new_key) in [
+        (&retell_secret, RETELL_NEW),
+        (&link_secret, "local-link-signing-key-new"),
+    ] {
         let said = gatewayctl::keys(
             &secrets,
             KeysRequest::Rotate {

@@ -269,16 +269,27 @@ fn keys_reach_the_functions_from_secrets_they_may_read() {
         }
         let id = id.as_str().unwrap();
         let env = &resource["Properties"]["Environment"]["Variables"];
-        let policies = resource["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default();
+        let policies = resource["Properties"]["Policies"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default();
         let may_read = |secret: &str| {
-            policies.iter().any(|p| match &p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"] {
-                Value::Tagged(tag) => tag.tag == "Ref" && tag.value.as_str() == Some(secret),
-                _ => false,
-            })
+            policies
+                .iter()
+                .any(|p| match &p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"] {
+                    Value::Tagged(tag) => tag.tag == "Ref" && tag.value.as_str() == Some(secret),
+                    _ => false,
+                })
         };
         for key in ["RETELL_API_KEY", "LINK_SIGNING_KEY", "CONSOLE_SESSION_KEY"] {
-            assert!(env[key].is_null(), "{id}: {key} must come from its secret, not the environment");
-            assert!(env[format!("{key}_PREVIOUS").as_str()].is_null(), "{id}: {key}_PREVIOUS");
+            assert!(
+                env[key].is_null(),
+                "{id}: {key} must come from its secret, not the environment"
+            );
+            assert!(
+                env[format!("{key}_PREVIOUS").as_str()].is_null(),
+                "{id}: {key}_PREVIOUS"
+            );
             let var = format!("{key}{}", gateway_adapters::secrets::SECRET_ARN_SUFFIX);
             let secret = match &env[var.as_str()] {
                 Value::Null => continue,

@@ -7,4 +7,15 @@ pub mod service;
 pub mod slack;
 
 pub use ports::{AlertChannel, AlertStore};
+
+use crate::ids::CompanyId;
+use crate::metrics::{Measurement, MetricSink, dimensions, names};
+
+/// Counts one alert to a company's admins (`Alerts`, by channel and result).
+pub(crate) fn count(metrics: &dyn MetricSink, company: &CompanyId, channel: AlertChannel, result: &Result<(), String>) {
+    let outcome = if result.is_ok() { "sent" } else { "failed" };
+    metrics.put(&[Measurement::one(names::ALERTS, Some(company))
+        .with(dimensions::CHANNEL, channel.as_str())
+        .with(dimensions::RESULT, outcome)]);
+}
 pub use service::{AlertError, AlertOutcome, AlertPorts, Alerter};

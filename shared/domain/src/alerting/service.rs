@@ -16,6 +16,7 @@ use crate::error::StoreError;
 use crate::exchange::{ExchangeEntry, redact_error};
 use crate::exchange::{ExchangeLog, log_entry};
 use crate::links::LinkSettings;
+use crate::metrics::{MetricSink, NoMetrics};
 use crate::tenancy::validate::is_valid_email;
 use crate::tenancy::{ConfigStore, Tenant};
 
@@ -53,12 +54,23 @@ pub enum AlertError {
 pub struct Alerter {
     ports: AlertPorts,
     links: Option<LinkSettings>,
+    metrics: Arc<dyn MetricSink>,
 }
 
 impl Alerter {
     /// With `links`, alerts carry a signed link to the case's page.
     pub fn new(ports: AlertPorts, links: Option<LinkSettings>) -> Self {
-        Self { ports, links }
+        Self {
+            ports,
+            links,
+            metrics: Arc::new(NoMetrics),
+        }
+    }
+
+    /// Counts the alerts sent and failed into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     fn case_link(&self, tenant: &Tenant, case: &ServiceCase) -> Option<String> {
@@ -108,7 +120,9 @@ impl Alerter {
         let mut sent = Vec::new();
         let mut failures = Vec::new();
         if case.alerts.email_at.is_none() && !tenant.config.admin_emails.is_empty() {
-            match self.email(&tenant, &case, &error).await {
+            let result = self.email(&tenant, &case, &error).await;
+            crate::alerting::count(self.metrics.as_ref(), &case.company_id, AlertChannel::Email, &result);
+            match result {
                 Ok(()) => {
                     p.cases
                         .mark_alerted(&case.company_id, &case.call_id, AlertChannel::Email, p.clock.now())
@@ -121,7 +135,9 @@ impl Alerter {
         if case.alerts.slack_at.is_none()
             && let Some(url) = tenant.config.slack_webhook_url.as_deref()
         {
-            match self.slack(&tenant, &case, &error, url, deadline).await {
+            let result = self.slack(&tenant, &case, &error, url, deadline).await;
+            crate::alerting::count(self.metrics.as_ref(), &case.company_id, AlertChannel::Slack, &result);
+            match result {
                 Ok(()) => {
                     p.cases
                         .mark_alerted(&case.company_id, &case.call_id, AlertChannel::Slack, p.clock.now())

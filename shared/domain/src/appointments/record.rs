@@ -114,6 +114,27 @@ pub struct Appointment {
 }
 
 impl Appointment {
+    /// The event its latest change adds to the audit trail of the call that made it (`None` for
+    /// a change made elsewhere, e.g. by staff in the calendar). Stores write it with the change.
+    pub fn change_event(&self) -> Option<crate::call_event::CallEvent> {
+        let instant = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let change = self.history.last()?;
+        let ChangedBy::Caller { call_id } = &change.by else {
+            return None;
+        };
+        let kind = crate::notices::notice::NoticeEvent::from(change.kind).name();
+        let id = &self.appointment_id;
+        let mut event = crate::call_event::CallEvent::new(Some(&self.company_id), call_id, kind, change.at);
+        event.discriminator = Some(format!("{id}#{}", self.version));
+        event.outcome = Some(match (change.from, change.to) {
+            (Some(from), Some(to)) => format!("{id} moved from {} to {}", instant(from), instant(to)),
+            (_, Some(to)) => format!("{id} booked for {}", instant(to)),
+            (Some(from), None) => format!("{id} for {} cancelled", instant(from)),
+            (None, None) => id.to_string(),
+        });
+        Some(event)
+    }
+
     pub fn is_upcoming(&self, now: DateTime<Utc>) -> bool {
         self.status != AppointmentStatus::Cancelled && self.end > now
     }

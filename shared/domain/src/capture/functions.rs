@@ -22,6 +22,7 @@ use crate::case::CaseType;
 use crate::deadline::Deadline;
 use crate::error::chain;
 use crate::ids::{AppointmentId, CallId, TicketRef};
+use crate::notices::notice::NoticeEvent;
 use crate::phone::to_e164;
 use crate::tenancy::Tenant;
 
@@ -260,12 +261,30 @@ impl Ingest {
         mut record: CallEvent,
         voicemail: bool,
     ) -> Result<(AckStatus, Option<TicketRef>), IngestError> {
+        let record_cost = record.cost.clone();
         let Some(booking) = &self.booking else {
             self.ports.cases.record_event(&record).await?;
+            self.count_call(tenant.company_id(), false, false, record.cost.as_ref());
             return Ok((AckStatus::Acknowledged, None));
         };
         let company = tenant.company_id();
         let events = booking.events.call_events(Some(company), call_id).await?;
+        // Retell's retry of this event finds it recorded: the call is counted once.
+        let repeated = events.iter().any(|e| e.event == "call_analyzed");
+        let booked = events.iter().any(|e| e.event == NoticeEvent::Booked.name());
+        let count = |ticket: bool| {
+            if repeated {
+                return;
+            }
+            self.count_call(company, ticket, booked, record_cost.as_ref());
+            if let Some(accepted) = alternatives_accepted(&events) {
+                self.metrics.put(&[crate::metrics::Measurement::flag(
+                    crate::metrics::names::ALTERNATIVES_ACCEPTED,
+                    accepted,
+                    Some(company),
+                )]);
+            }
+        };
         let changed: BTreeSet<AppointmentId> = events
             .iter()
             .filter(|e| e.event.starts_with("appointment."))
@@ -307,6 +326,7 @@ impl Ingest {
         if !changed.is_empty() || !wanted || voicemail {
             record.outcome = Some(format!("{base}: {} appointment(s) changed", changed.len()));
             self.ports.cases.record_event(&record).await?;
+            count(false);
             return Ok((AckStatus::Acknowledged, None));
         }
         record.outcome = Some(format!("{base}: wanted an appointment, got none: callback case"));
@@ -318,8 +338,26 @@ impl Ingest {
             draft.description
         );
         let captured = self.capture(tenant, draft, &record).await?;
+        count(true);
         Ok((captured.status, captured.case.ticket_ref))
     }
+}
+
+/// Whether a call that was offered other times (its wish was taken or not free) booked after
+/// the first offer; `None` when it was offered none.
+fn alternatives_accepted(events: &[CallEvent]) -> Option<bool> {
+    let offered = |e: &&CallEvent| {
+        e.event.starts_with("function:")
+            && e.outcome
+                .as_deref()
+                .is_some_and(|o| o.starts_with("alternatives") || o.starts_with("taken"))
+    };
+    let first_offer = events.iter().filter(offered).map(|e| e.received_at).min()?;
+    Some(
+        events
+            .iter()
+            .any(|e| e.event == NoticeEvent::Booked.name() && e.received_at >= first_offer),
+    )
 }
 
 /// The caller's number in E.164, or `None` when withheld or not a number.

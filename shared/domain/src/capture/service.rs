@@ -170,6 +170,30 @@ impl Ingest {
         self.metrics.put(&[Measurement::one(name, Some(company))]);
     }
 
+    /// What became of an analyzed call, counted once per call: the conversion KPIs and, when
+    /// Retell sent it and the company is priced, what the call cost.
+    pub(crate) fn count_call(
+        &self,
+        company: &crate::ids::CompanyId,
+        ticket: bool,
+        appointment: bool,
+        cost: Option<&CostRecord>,
+    ) {
+        let mut measurements = vec![
+            Measurement::flag(metric_names::TICKET_CONVERSION, ticket, Some(company)),
+            Measurement::flag(metric_names::APPOINTMENT_CONVERSION, appointment, Some(company)),
+        ];
+        if let Some(figures) = cost.and_then(|c| c.figures.as_ref()) {
+            measurements.push(Measurement::of(
+                metric_names::CALL_COST,
+                crate::metrics::Unit::None,
+                figures.external_cents as f64 / 100.0,
+                Some(company),
+            ));
+        }
+        self.metrics.put(&measurements);
+    }
+
     pub(crate) fn count_unrouted(&self) {
         self.metrics
             .put(&[Measurement::one(metric_names::UNROUTED_EVENTS, None)]);
@@ -326,6 +350,7 @@ impl Ingest {
                     record.outcome = Some("no conversation after the call's case: cost recorded".into());
                     self.ports.cases.record_event(&record).await?;
                 }
+                self.count_call(tenant.company_id(), true, false, record.cost.as_ref());
                 return Ok((AckStatus::Duplicate, existing.ticket_ref));
             }
             record.outcome = Some(
@@ -337,6 +362,7 @@ impl Ingest {
                 .into(),
             );
             self.ports.cases.record_event(&record).await?;
+            self.count_call(tenant.company_id(), false, false, record.cost.as_ref());
             return Ok((AckStatus::Recorded, None));
         }
         record.outcome = Some(format!(
@@ -346,6 +372,9 @@ impl Ingest {
         record.cost = cost.map(|c| c.with_case(true, billing));
         let draft = draft::from_analysis(tenant, call, call_id, self.ports.clock.now());
         let captured = self.capture(tenant, draft, &record).await?;
+        if captured.status != AckStatus::Duplicate {
+            self.count_call(tenant.company_id(), true, false, record.cost.as_ref());
+        }
         Ok((captured.status, captured.case.ticket_ref))
     }
 

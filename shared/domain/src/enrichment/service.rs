@@ -18,6 +18,7 @@ use crate::enrichment::ports::{
 use crate::error::StoreError;
 use crate::exchange::{ExchangeEntry, ExchangeLog, log_entry, redact_error, redact_url, status};
 use crate::ids::{CaseId, CompanyId};
+use crate::metrics::{Measurement, MetricSink, NoMetrics, dimensions, names as metric_names};
 use crate::tenancy::{ConfigStore, Tenant};
 
 const HANDLER: &str = "enrich";
@@ -60,6 +61,7 @@ pub struct Enricher {
     ports: EnrichPorts,
     /// Receives after which SQS moves the message to the dead-letter queue.
     max_receives: u32,
+    metrics: Arc<dyn MetricSink>,
 }
 
 /// Object key of a case's recording: private, under the company and the case.
@@ -79,7 +81,17 @@ pub fn recording_key(company_id: &CompanyId, case_id: &CaseId, url: &str) -> Str
 
 impl Enricher {
     pub fn new(ports: EnrichPorts, max_receives: u32) -> Self {
-        Self { ports, max_receives }
+        Self {
+            ports,
+            max_receives,
+            metrics: Arc::new(NoMetrics),
+        }
+    }
+
+    /// Counts finished enrichments by result into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Enriches the case of `request` on its `receive_count`-th receive, finishing by `deadline`.
@@ -147,6 +159,9 @@ impl Enricher {
         entry.detail = Some(format!("enrichment {}", outcome.as_str()));
         entry.error_message = info.error.clone();
         self.log(&case, entry).await;
+        self.metrics
+            .put(&[Measurement::one(metric_names::ENRICHMENTS, Some(&case.company_id))
+                .with(dimensions::RESULT, outcome.as_str())]);
         self.hand_to_delivery(&case, receive_count, last).await?;
         Ok(EnrichOutcome::Finished(outcome))
     }

@@ -12,6 +12,7 @@ use crate::deadline::Deadline;
 use crate::delivery::email::OutgoingEmail;
 use crate::delivery::{Mailer, WebhookClient};
 use crate::exchange::{ExchangeEntry, ExchangeLog, LogSubject, log_to, redact_error};
+use crate::metrics::{MetricSink, NoMetrics};
 use crate::notices::facts::NoticeFacts;
 use crate::notices::letter::Letter;
 use crate::notices::notice::{NoticeEvent, NoticeRef, NoticeStatus};
@@ -33,6 +34,7 @@ pub struct NoticeAlertPorts {
 
 pub struct NoticeAlerter {
     ports: NoticeAlertPorts,
+    metrics: Arc<dyn MetricSink>,
 }
 
 /// "Termin gebucht", "Termin verschoben", "Termin abgesagt".
@@ -46,7 +48,16 @@ fn what(event: NoticeEvent) -> &'static str {
 
 impl NoticeAlerter {
     pub fn new(ports: NoticeAlertPorts) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            metrics: Arc::new(NoMetrics),
+        }
+    }
+
+    /// Counts the alerts sent and failed into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// `reason` is what the dead-letter path knew (a permanent failure's message), if anything.
@@ -89,7 +100,14 @@ impl NoticeAlerter {
         let mut sent = Vec::new();
         let mut failures = Vec::new();
         if stored.state.alerts.email_at.is_none() && !tenant.config.admin_emails.is_empty() {
-            match self.email(&tenant, &facts, &error, &subject).await {
+            let result = self.email(&tenant, &facts, &error, &subject).await;
+            crate::alerting::count(
+                self.metrics.as_ref(),
+                &reference.company_id,
+                AlertChannel::Email,
+                &result,
+            );
+            match result {
                 Ok(()) => {
                     p.notices
                         .mark_alerted(reference, AlertChannel::Email, p.clock.now())
@@ -102,7 +120,14 @@ impl NoticeAlerter {
         if stored.state.alerts.slack_at.is_none()
             && let Some(url) = tenant.config.slack_webhook_url.as_deref()
         {
-            match self.slack(&tenant, &facts, &error, url, &subject, deadline).await {
+            let result = self.slack(&tenant, &facts, &error, url, &subject, deadline).await;
+            crate::alerting::count(
+                self.metrics.as_ref(),
+                &reference.company_id,
+                AlertChannel::Slack,
+                &result,
+            );
+            match result {
                 Ok(()) => {
                     p.notices
                         .mark_alerted(reference, AlertChannel::Slack, p.clock.now())
