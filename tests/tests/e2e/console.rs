@@ -166,7 +166,19 @@ async fn seed(s: &Stack, company: &CompanyId, seed: &Seed) -> ServiceCase {
     case.output_sent_at = (seed.output == OutputStatus::Sent).then(|| created + Span::seconds(95));
     case.output_error = (seed.output == OutputStatus::Failed).then(|| "webhook: HTTP 503: maintenance".to_string());
     case.enqueued_at = Some(created);
-    let event = CallEvent::new(Some(company), &call_id, "call_analyzed", created);
+    let mut event = CallEvent::new(Some(company), &call_id, "call_analyzed", created);
+    // The call's cost-ledger entry as capture writes it, on today's date (the dashboard's card
+    // shows the current month).
+    let provider = gateway_domain::costs::ProviderCost::from_retell(call.call_cost.as_ref(), call.duration_ms).unwrap();
+    event.cost = Some(gateway_domain::costs::CostRecord::new(
+        company,
+        &call_id,
+        now.with_timezone(&tenant.tz()).date_naive(),
+        provider,
+        true,
+        tenant.config.billing.as_ref(),
+        now,
+    ));
     s.store.create_case(&case, &event).await.unwrap();
     let ticket = TicketRef::new(seed.ticket);
     s.store
@@ -479,6 +491,17 @@ async fn the_console_in_a_real_browser() {
     assert_eq!(cookie.secure(), Some(true));
     assert_eq!(format!("{:?}", cookie.same_site()), "Some(Strict)");
     assert!(text(&c, "#kpi-failed .value").await.starts_with('1'));
+    // The month's costs from the ledger, computed by hand from the sample call (Retell: 10.5 US
+    // cents, 67 s) and nordit's billing (0.20 EUR/min, 0.50 EUR per case, 49 EUR a month, 15 %
+    // reseller margin): per call 67 s × 0.20/60 + 0.50 = 0.72 EUR, + 15 % = 0.83 EUR; the month
+    // 6 × 0.83 + 49.00 + 7.35 = 61.33 EUR. Company A sees its price, not the platform's layers.
+    assert_eq!(text(&c, "#costs-calls").await, "6 (6 davon Fälle)");
+    assert_eq!(text(&c, "#costs-minutes").await, "6,7");
+    assert!(text(&c, "#costs-price").await.starts_with("61,33 €"));
+    assert!(
+        c.find(Locator::Id("costs-platform")).await.is_err(),
+        "only platform admins see costs and profits"
+    );
     screenshot(&c, "dashboard").await;
 
     // The case list: every case of the company, none of the other's.
@@ -979,6 +1002,23 @@ async fn sessions_are_verified_on_every_request() {
         .await
         .unwrap();
     assert!(page.contains("ACME Berlin GmbH"), "now looking at company B");
+    // A platform admin's dashboard shows the layers behind the price: company B has no calls
+    // this month, so its price is the base fee and the reseller's 15 % on it (49.00 + 7.35).
+    let dashboard = http
+        .get(format!("{base}/console"))
+        .header("cookie", &chosen)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dashboard.contains("id=\"costs-platform\""), "{dashboard}");
+    assert!(dashboard.contains("<strong>56,35 €</strong>"), "{dashboard}");
+    assert!(
+        dashboard.contains("<td id=\"costs-platform-profit\">49,00 €</td>"),
+        "{dashboard}"
+    );
     // An operator of company A may not switch.
     let refused = http
         .post(format!("{base}/console/company"))

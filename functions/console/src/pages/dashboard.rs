@@ -10,6 +10,7 @@ use gateway_adapters::console_store::Window;
 use gateway_domain::appointments::ports::AppointmentStore;
 use gateway_domain::appointments::record::{Appointment, AppointmentStatus};
 use gateway_domain::case::ServiceCase;
+use gateway_domain::costs::{CompanyMonth, CostLedger, Month};
 use gateway_domain::tenancy::Tenant;
 use serde::Deserialize;
 
@@ -17,6 +18,7 @@ use super::cases::Row;
 use super::{ConsoleError, Layout, render, tenant_of};
 use crate::App;
 use crate::auth::Operator;
+use crate::views::costs::CostCard;
 use crate::views::dashboard::{Range, Stats, bar_class};
 use crate::views::{duration, local_time};
 
@@ -70,6 +72,7 @@ struct DashboardPage {
     books_appointments: bool,
     appointments_today: Vec<ApptRow>,
     appointments_upcoming: Vec<ApptRow>,
+    costs: CostCard,
 }
 
 fn bars(items: Vec<(String, usize)>, whole: usize) -> Vec<Bar> {
@@ -104,7 +107,7 @@ pub async fn page(
         from: Some(start.min(now - Duration::hours(24))),
         to: None,
     };
-    let (rows, appointments) = tokio::try_join!(
+    let (rows, appointments, costs) = tokio::try_join!(
         async {
             app.store
                 .case_rows(&op.company, window)
@@ -112,6 +115,7 @@ pub async fn page(
                 .map_err(|e| ConsoleError::store(e, lang))
         },
         appointments(&app, &op, &tenant, now),
+        costs(&app, &op, &tenant, now),
     )?;
     let stats = Stats::compute(&rows, start, now);
     let name = |slug: &Option<String>| match slug {
@@ -181,8 +185,27 @@ pub async fn page(
         books_appointments: tenant.appointments.is_some(),
         appointments_today: today,
         appointments_upcoming: upcoming,
+        costs,
     };
     render(&page, lang)
+}
+
+/// The current month (in the company's time zone) from the cost ledger.
+async fn costs(
+    app: &App,
+    op: &Operator,
+    tenant: &Tenant,
+    now: chrono::DateTime<Utc>,
+) -> Result<CostCard, ConsoleError> {
+    let month = Month::of(now.with_timezone(&tenant.tz()).date_naive());
+    let billing = tenant.config.billing.as_ref();
+    let records = app
+        .store
+        .costs_of_month(&op.company, month)
+        .await
+        .map_err(|e| ConsoleError::store(e, op.lang))?;
+    let report = CompanyMonth::build(&op.company, month, billing, records);
+    Ok(CostCard::of(&report, billing.is_some(), op.platform_admin, op.lang))
 }
 
 /// Today's appointments and those of the next seven days (for a company that books them).

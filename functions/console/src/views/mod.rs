@@ -2,6 +2,7 @@
 //! the dashboard's figures, the exchange log's kinds and hints, the timeline and its cURL.
 //! No I/O here: the handlers read through the stores and hand the results in.
 
+pub mod costs;
 pub mod dashboard;
 pub mod filter;
 pub mod log;
