@@ -194,7 +194,8 @@ texts! {
     pending_outputs: "ausstehend", "pending";
     avg_delivery: "Ø Erfassung → Zustellung", "Avg. capture → delivery";
     delivered_cases: "zugestellte Fälle", "delivered cases";
-    costs_title: "Kosten im Monat", "Costs of the month";
+    costs_title: "Kosten", "Costs";
+    costs_so_far: "bisher", "so far";
     costs_calls: "Anrufe", "Calls";
     costs_cases: "davon Fälle", "of which cases";
     costs_minutes: "Gesprächsminuten", "Call minutes";

@@ -72,7 +72,10 @@ struct DashboardPage {
     books_appointments: bool,
     appointments_today: Vec<ApptRow>,
     appointments_upcoming: Vec<ApptRow>,
-    costs: CostCard,
+    /// This month so far, then last month.
+    costs: Vec<CostCard>,
+    /// Sees the costs and profits behind the company's price.
+    platform_admin: bool,
 }
 
 fn bars(items: Vec<(String, usize)>, whole: usize) -> Vec<Bar> {
@@ -186,26 +189,31 @@ pub async fn page(
         appointments_today: today,
         appointments_upcoming: upcoming,
         costs,
+        platform_admin: op.platform_admin,
     };
     render(&page, lang)
 }
 
-/// The current month (in the company's time zone) from the cost ledger.
+/// This month so far and last month (in the company's time zone) from the cost ledger.
 async fn costs(
     app: &App,
     op: &Operator,
     tenant: &Tenant,
     now: chrono::DateTime<Utc>,
-) -> Result<CostCard, ConsoleError> {
-    let month = Month::of(now.with_timezone(&tenant.tz()).date_naive());
+) -> Result<Vec<CostCard>, ConsoleError> {
+    let current = Month::of(now.with_timezone(&tenant.tz()).date_naive());
     let billing = tenant.config.billing.as_ref();
-    let records = app
-        .store
-        .costs_of_month(&op.company, month)
-        .await
-        .map_err(|e| ConsoleError::store(e, op.lang))?;
-    let report = CompanyMonth::build(&op.company, month, billing, records);
-    Ok(CostCard::of(&report, billing.is_some(), op.platform_admin, op.lang))
+    let card = |month: Month| async move {
+        let records = app
+            .store
+            .costs_of_month(&op.company, month)
+            .await
+            .map_err(|e| ConsoleError::store(e, op.lang))?;
+        let report = CompanyMonth::build(&op.company, month, billing, records);
+        Ok::<_, ConsoleError>(CostCard::of(&report, billing.is_some(), op.platform_admin, op.lang))
+    };
+    let (this, last) = tokio::try_join!(card(current), card(current.previous()))?;
+    Ok(vec![this, last])
 }
 
 /// Today's appointments and those of the next seven days (for a company that books them).

@@ -25,6 +25,20 @@ impl Month {
             month: day.month(),
         }
     }
+
+    /// The month before (December of the year before January).
+    pub fn previous(self) -> Self {
+        match self.month {
+            1 => Self {
+                year: self.year - 1,
+                month: 12,
+            },
+            m => Self {
+                year: self.year,
+                month: m - 1,
+            },
+        }
+    }
 }
 
 impl fmt::Display for Month {
@@ -295,6 +309,13 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_month_before_january_is_december_of_the_year_before() {
+        let m = |s: &str| s.parse::<Month>().unwrap();
+        assert_eq!(m("2027-01").previous(), m("2026-12"));
+        assert_eq!(m("2026-12").previous(), m("2026-11"));
     }
 
     #[test]
