@@ -42,10 +42,14 @@ pub enum SecretError {
 /// configuration is built. Fails (the cold start with it) naming the secret it could not read:
 /// a function must not run without its keys.
 pub async fn load_at_cold_start(sdk: &SdkConfig) -> Result<(), SecretError> {
-    let rings = load(&Client::new(sdk), std::env::vars()).await?;
-    // A second call in one process keeps the first reading (a container reads its keys once).
-    let _ = COLD_START.set(rings);
+    remember(load(&Client::new(sdk), std::env::vars()).await?);
     Ok(())
+}
+
+/// Keeps the rings read at cold start; a second call in one process keeps the first reading (a
+/// container reads its keys once).
+fn remember(rings: HashMap<String, KeyRing>) {
+    let _ = COLD_START.set(rings);
 }
 
 /// The key rings of the secrets named by `vars` (`NAME_SECRET_ARN` → ring of key `NAME`).
@@ -101,4 +105,23 @@ pub async fn write_ring(client: &Client, id: &str, ring: &KeyRing) -> Result<(),
             source: Box::new(e),
         })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the functions' configuration reads: a key with a secret comes from the secret's ring
+    /// (both keys during a rotation), never from a stale environment value.
+    #[test]
+    fn a_key_read_from_its_secret_wins_over_the_environment() {
+        remember(HashMap::from([(
+            "SECRETS_TEST_KEY".to_string(),
+            KeyRing::new("from-secret").with_previous(Some("previous-from-secret")),
+        )]));
+        let ring = crate::aws::optional_key_ring_from_env("SECRETS_TEST_KEY").unwrap();
+        assert_eq!(ring.current(), "from-secret");
+        assert_eq!(ring.previous(), Some("previous-from-secret"));
+        assert!(crate::aws::optional_key_ring_from_env("SECRETS_TEST_NO_SUCH_KEY").is_none());
+    }
 }
