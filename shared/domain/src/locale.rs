@@ -92,6 +92,36 @@ macro_rules! serde_via_str {
 serde_via_str!(TimeZone);
 serde_via_str!(Region);
 
+/// Month names, January first (German for what callers and German users read).
+pub const MONTHS_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+pub const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

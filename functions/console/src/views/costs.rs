@@ -3,6 +3,7 @@
 
 use gateway_domain::costs::Month;
 use gateway_domain::costs::report::{CompanyMonth, eur};
+use gateway_domain::locale::{MONTHS_DE, MONTHS_EN};
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::i18n::Lang;
@@ -83,37 +84,9 @@ fn number(value: f64, lang: Lang) -> String {
 }
 
 fn month_name(month: Month, lang: Lang) -> String {
-    const DE: [&str; 12] = [
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let names = match lang {
-        Lang::De => DE,
-        Lang::En => EN,
+        Lang::De => MONTHS_DE,
+        Lang::En => MONTHS_EN,
     };
     let index = (month.month as usize).clamp(1, 12) - 1;
     format!("{} {}", names[index], month.year)

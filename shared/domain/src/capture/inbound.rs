@@ -23,34 +23,6 @@ const WEEKDAYS_EN: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-const MONTHS_DE: [&str; 12] = [
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// Dynamic variables (all strings, as Retell requires) for a call starting at `now`.
 pub fn dynamic_variables(now: DateTime<Utc>, tz: Tz, locale: &str, company_name: Option<&str>) -> Map<String, Value> {
@@ -62,13 +34,23 @@ pub fn dynamic_variables(now: DateTime<Utc>, tz: Tz, locale: &str, company_name:
         let wd = WEEKDAYS_DE[weekday_idx];
         (
             wd,
-            format!("{wd}, {}. {} {}", local.day(), MONTHS_DE[month_idx], local.year()),
+            format!(
+                "{wd}, {}. {} {}",
+                local.day(),
+                crate::locale::MONTHS_DE[month_idx],
+                local.year()
+            ),
         )
     } else {
         let wd = WEEKDAYS_EN[weekday_idx];
         (
             wd,
-            format!("{wd}, {} {}, {}", MONTHS_EN[month_idx], local.day(), local.year()),
+            format!(
+                "{wd}, {} {}, {}",
+                crate::locale::MONTHS_EN[month_idx],
+                local.day(),
+                local.year()
+            ),
         )
     };
     let mut vars = json!({

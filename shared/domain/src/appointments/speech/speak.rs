@@ -19,20 +19,6 @@ use crate::appointments::speech::parse::{OPEN_END, TimeWish, Wish};
 const HOUR_WORDS: [&str; 12] = [
     "zwölf", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf",
 ];
-const MONTHS: [&str; 12] = [
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
 
 /// The German name of a weekday.
 pub fn weekday_name(day: Weekday) -> &'static str {
@@ -49,7 +35,7 @@ pub fn weekday_name(day: Weekday) -> &'static str {
 
 /// The German name of a month (1–12).
 pub fn month_name(month: u32) -> &'static str {
-    MONTHS[(month.clamp(1, 12) - 1) as usize]
+    crate::locale::MONTHS_DE[(month.clamp(1, 12) - 1) as usize]
 }
 
 /// Whether `date` is spoken relative to today ("heute", "morgen", "übermorgen").
