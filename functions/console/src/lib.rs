@@ -127,6 +127,8 @@ pub struct App {
     pub(crate) webhooks: Option<HttpWebhooks>,
     pub(crate) csp: String,
     pub(crate) function_timeout: Duration,
+    /// Each request's handler time (`HandlerDuration`, `Function=console`).
+    pub(crate) metrics: Arc<dyn gateway_domain::metrics::MetricSink>,
 }
 
 impl App {
@@ -155,7 +157,14 @@ impl App {
             webhooks,
             csp: pages::content_security_policy(&config.media_origins),
             function_timeout: TIME_BUDGET.function_timeout,
+            metrics: gateway_lambda::metrics::from_env(),
         }
+    }
+
+    /// Where the request times go (CloudWatch EMF in Lambda).
+    pub fn with_metrics(mut self, metrics: Arc<dyn gateway_domain::metrics::MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// A different page time limit where no Lambda context gives one (benchmarks).

@@ -12,13 +12,14 @@ use gateway_domain::alerting::{AlertPorts, Alerter};
 use gateway_domain::appointments::desk::BookingDesk;
 use gateway_domain::appointments::engine::{Engine, EnginePorts, EngineSettings};
 use gateway_domain::capture::retell::signature;
-use gateway_domain::capture::{Booking, Ports};
+use gateway_domain::capture::{Booking, Handoff, Ports};
 use gateway_domain::clock::Clock;
 use gateway_domain::deadline::Deadline;
 use gateway_domain::delivery::{DeliverPorts, DeliverRequest, Deliverer, HttpResponse};
 use gateway_domain::enrichment::{EnrichPorts, EnrichRequest, Enricher};
 use gateway_domain::ids::{CallId, CompanyId};
 use gateway_domain::metrics::names;
+use gateway_domain::notices::NoticeHandoff;
 use gateway_domain::tenancy::TenantSpec;
 use gateway_lambda::batch::{BatchRunner, Concurrency, Record, RecordOutcome};
 use gateway_lambda::metrics::{Emf, NAMESPACE, validate_line};
@@ -28,6 +29,7 @@ use gateway_testkit::memory::{
     FixedClock, MemoryCaseStore, MemoryConfigStore, MemoryCustomerStore, MemoryDeliveryQueue, MemoryExchangeLog,
     MemoryMailer, MemoryQueue, MemoryRecordings, ScriptedWebhooks,
 };
+use gateway_testkit::notices::MemoryNoticeQueue;
 use ingest::{App, SIGNATURE_HEADER};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
@@ -53,6 +55,7 @@ appointments:
 
 struct World {
     router: Router,
+    appointments: Arc<MemoryAppointmentStore>,
     cases: Arc<MemoryCaseStore>,
     config: Arc<MemoryConfigStore>,
     calendar: Arc<MemoryCalendar>,
@@ -97,13 +100,14 @@ fn world() -> World {
     let router = App::with_ports(KEY, ports)
         .with_booking(Booking {
             desk: Arc::new(BookingDesk::new(engine, clock.clone())),
-            appointments: store,
+            appointments: store.clone(),
             events: cases.clone(),
         })
         .with_metrics(Arc::new(emf.clone()))
         .into_router();
     World {
         router,
+        appointments: store,
         cases,
         config,
         calendar,
@@ -304,6 +308,26 @@ impl World {
             })
             .await
             .unwrap();
+
+        // The sweep, two minutes later: the two bookings' notices were never handed to delivery
+        // here (no listener on the desk), so it hands them over.
+        self.clock.advance(chrono::Duration::minutes(2));
+        let sweep = sweep::App::from_parts(
+            Handoff {
+                cases: self.cases.clone(),
+                queue: Arc::new(MemoryQueue::default()),
+                clock: self.clock.clone(),
+                lease: chrono::Duration::seconds(10),
+            },
+            NoticeHandoff {
+                notices: self.appointments.clone(),
+                queue: Arc::new(MemoryNoticeQueue::default()),
+                clock: self.clock.clone(),
+            },
+            self.config.clone(),
+        )
+        .with_metrics(Arc::new(self.emf.clone()));
+        sweep.sweep().await.unwrap();
     }
 }
 
@@ -366,7 +390,22 @@ async fn every_line_is_valid_emf_and_counts_what_happened() {
     assert_eq!(results(names::ALERTS, "Result"), ["sent"]);
     assert_eq!(results(names::ATTEMPTS, "Result"), ["done", "dead_letter"]);
     assert_eq!(results(names::ATTEMPTS, "Function"), ["deliver", "deliver"]);
-    assert_eq!(results(names::HANDLER_DURATION, "Function"), ["deliver", "deliver"]);
+    assert_eq!(
+        results(names::HANDLER_DURATION, "Function"),
+        ["deliver", "deliver", "sweep"]
+    );
+    let swept: Vec<(String, f64)> = w
+        .documents()
+        .iter()
+        .filter(|d| d.get(names::SWEPT_HANDOFFS).is_some())
+        .map(|d| {
+            (
+                d["Kind"].as_str().unwrap().to_string(),
+                d[names::SWEPT_HANDOFFS].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(swept, [("case".to_string(), 0.0), ("notice".to_string(), 2.0)]);
     let deliveries: Vec<(String, String)> = w
         .documents()
         .iter()

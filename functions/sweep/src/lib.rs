@@ -12,6 +12,7 @@ use gateway_adapters::aws::{ConfigError, SdkTimeouts, config_cache_from_env, env
 use gateway_adapters::{DynamoStore, SqsQueue};
 use gateway_domain::capture::{Handoff, SweepReport};
 use gateway_domain::clock::SystemClock;
+use gateway_domain::metrics::{Measurement, MetricSink, NoMetrics, Unit, dimensions, names};
 use gateway_domain::notices::{NoticeHandoff, NoticeSweepReport};
 use gateway_domain::tenancy::cache::CachedConfigStore;
 use gateway_lambda::TimeBudget;
@@ -64,6 +65,7 @@ pub struct App {
     handoff: Handoff,
     notices: NoticeHandoff,
     config: Arc<dyn gateway_domain::tenancy::ConfigStore>,
+    metrics: Arc<dyn MetricSink>,
 }
 
 impl App {
@@ -71,25 +73,47 @@ impl App {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
         let clock = Arc::new(SystemClock);
         let sqs = aws_sdk_sqs::Client::new(sdk);
-        Self {
-            handoff: Handoff {
+        Self::from_parts(
+            Handoff {
                 cases: Arc::new(store.clone()),
                 queue: Arc::new(SqsQueue::new(sqs.clone(), &config.enrich_queue_url)),
                 clock: clock.clone(),
                 lease: gateway_domain::capture::IngestSettings::new("").handoff_lease,
             },
-            notices: NoticeHandoff {
+            NoticeHandoff {
                 notices: Arc::new(store.clone()),
                 queue: Arc::new(SqsQueue::new(sqs, &config.delivery_queue_url)),
                 clock: clock.clone(),
             },
-            config: Arc::new(CachedConfigStore::new(store, clock, config.config_cache)),
+            Arc::new(CachedConfigStore::new(store, clock, config.config_cache)),
+        )
+        .with_metrics(gateway_lambda::metrics::from_env())
+    }
+
+    /// Any hand-offs and configuration (in-memory ones for tests).
+    pub fn from_parts(
+        handoff: Handoff,
+        notices: NoticeHandoff,
+        config: Arc<dyn gateway_domain::tenancy::ConfigStore>,
+    ) -> Self {
+        Self {
+            handoff,
+            notices,
+            config,
+            metrics: Arc::new(NoMetrics),
         }
+    }
+
+    /// Counts what each run finished (`SweptHandoffs`) and how long it took.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// One run (what the schedule triggers): cases first, then notices; a failing part does not
     /// keep the other from running.
     pub async fn sweep(&self) -> Result<Swept, Error> {
+        let started = std::time::Instant::now();
         let cases = self.handoff.sweep(self.config.as_ref(), BATCH).await;
         let notices = self.notices.sweep(BATCH).await;
         let swept = Swept {
@@ -99,6 +123,20 @@ impl App {
         if swept.cases.pending > 0 || swept.notices.pending > 0 {
             tracing::warn!(?swept, "swept interrupted hand-offs");
         }
+        let finished = |kind: &str, count: usize| {
+            Measurement::of(names::SWEPT_HANDOFFS, Unit::Count, count as f64, None).with(dimensions::KIND, kind)
+        };
+        self.metrics.put(&[
+            finished("case", swept.cases.handed_off),
+            finished("notice", swept.notices.handed_off),
+            Measurement::of(
+                names::HANDLER_DURATION,
+                Unit::Milliseconds,
+                started.elapsed().as_secs_f64() * 1000.0,
+                None,
+            )
+            .with(dimensions::FUNCTION, "sweep"),
+        ]);
         cases?;
         notices?;
         Ok(swept)

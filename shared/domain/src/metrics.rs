@@ -49,6 +49,10 @@ pub mod names {
     /// How long a queue consumer spent on one record, in milliseconds, with dimension `Function`
     /// (the ingest function's own time is `WebhookDuration`).
     pub const HANDLER_DURATION: &str = "HandlerDuration";
+    /// Hand-offs the sweep finished because the request that began them did not (a case to
+    /// enrichment, a notice to delivery), per run, with dimension `Kind` (case, notice): above 0
+    /// now and then is normal (a timed-out request), often means ingest is failing after writes.
+    pub const SWEPT_HANDOFFS: &str = "SweptHandoffs";
 
     pub const ALL: &[&str] = &[
         WEBHOOK_REQUESTS,
@@ -69,6 +73,7 @@ pub mod names {
         ALERTS,
         ATTEMPTS,
         HANDLER_DURATION,
+        SWEPT_HANDOFFS,
     ];
 }
 
@@ -78,6 +83,7 @@ pub mod dimensions {
     pub const CHANNEL: &str = "Channel";
     pub const RESULT: &str = "Result";
     pub const FUNCTION: &str = "Function";
+    pub const KIND: &str = "Kind";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

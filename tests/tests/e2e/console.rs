@@ -193,6 +193,8 @@ async fn seed(s: &Stack, company: &CompanyId, seed: &Seed) -> ServiceCase {
 struct Console {
     s: Stack,
     base: String,
+    /// The console's metric lines (EMF).
+    metrics: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 async fn console() -> Console {
@@ -221,15 +223,17 @@ async fn console() -> Console {
             .expect("console user");
     }
     let policy = gateway_local::local_url_policy(std::slice::from_ref(&s.sink.addr), None);
+    let (emf, metrics) = gateway_lambda::metrics::Emf::captured();
     let app = console::App::new(
         &gateway_local::console_config(&s.endpoint, &s.resources, &pool, policy),
         &s.sdk,
-    );
+    )
+    .with_metrics(std::sync::Arc::new(emf));
     let router = s.router.clone().merge(app.into_router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Console { s, base }
+    Console { s, base, metrics }
 }
 
 /// ChromeDriver on a free port; stopped (with its browser) when dropped.
@@ -443,7 +447,7 @@ async fn csrf(c: &Client) -> String {
 
 #[tokio::test]
 async fn the_console_in_a_real_browser() {
-    let Console { s, base } = console().await;
+    let Console { s, base, .. } = console().await;
     let a = company_id(COMPANY);
     let b = company_id(COMPANY_B);
     let mut seeded = Vec::new();
@@ -857,7 +861,7 @@ async fn the_console_in_a_real_browser() {
 /// that do not verify (no browser needed).
 #[tokio::test]
 async fn sessions_are_verified_on_every_request() {
-    let Console { s, base } = console().await;
+    let Console { s, base, metrics } = console().await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1048,6 +1052,21 @@ async fn sessions_are_verified_on_every_request() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 403);
+
+    // Every request's handler time is a valid EMF line of the console (no company: it is
+    // measured before the session says whose request it is).
+    let lines = metrics.lock().unwrap().clone();
+    assert!(lines.len() >= 5, "{lines:?}");
+    for line in &lines {
+        assert_eq!(
+            gateway_lambda::metrics::validate_line(line),
+            Vec::<String>::new(),
+            "{line}"
+        );
+        let doc: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(doc["Function"], "console", "{line}");
+        assert!(doc["HandlerDuration"].as_f64().is_some_and(|ms| ms >= 0.0), "{line}");
+    }
 
     // The assets are cached, the pages are not.
     let css = http

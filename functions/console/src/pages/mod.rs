@@ -10,6 +10,7 @@ mod log;
 mod login;
 mod outputs;
 
+use gateway_domain::metrics::{Measurement, Unit, dimensions, names};
 use std::sync::{Arc, LazyLock};
 
 use askama::Template;
@@ -109,13 +110,22 @@ async fn within_deadline(State(app): State<Arc<App>>, request: Request, next: Ne
         Some(context) => TIME_BUDGET.deadline(context),
         None => Deadline::after(app.function_timeout).minus(TIME_BUDGET.margin),
     };
-    match tokio::time::timeout_at(deadline.instant().into(), next.run(request)).await {
+    let started = std::time::Instant::now();
+    let response = match tokio::time::timeout_at(deadline.instant().into(), next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!("console page not done by the deadline");
             ConsoleError::Unavailable(lang).into_response()
         }
-    }
+    };
+    app.metrics.put(&[Measurement::of(
+        names::HANDLER_DURATION,
+        Unit::Milliseconds,
+        started.elapsed().as_secs_f64() * 1000.0,
+        None,
+    )
+    .with(dimensions::FUNCTION, "console")]);
+    response
 }
 
 /// `/console/static/<version>/<file>`: the stylesheet and the script, cached for a year.
