@@ -387,6 +387,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn alternatives_count_as_accepted_only_when_the_call_booked_after_the_first_offer() {
+        use chrono::{TimeZone, Utc};
+        let at = |minute: u32| Utc.with_ymd_and_hms(2026, 12, 1, 10, minute, 0).unwrap();
+        let event = |name: &str, outcome: &str, minute: u32| {
+            let mut e = CallEvent::new(None, &CallId::new("call_1"), name, at(minute));
+            e.outcome = Some(outcome.into());
+            e
+        };
+        let offer = event("function:check_availability", "alternatives", 1);
+        let taken = event("function:book_appointment", "taken", 1);
+        let free = event("function:check_availability", "available", 1);
+        let booked = |minute| event("appointment.booked", "appt_1 booked for …", minute);
+        assert_eq!(
+            alternatives_accepted(&[free.clone(), booked(2)]),
+            None,
+            "nothing offered"
+        );
+        assert_eq!(alternatives_accepted(std::slice::from_ref(&offer)), Some(false));
+        assert_eq!(
+            alternatives_accepted(&[booked(0), offer.clone()]),
+            Some(false),
+            "booked before the offer"
+        );
+        assert_eq!(alternatives_accepted(&[offer, booked(2)]), Some(true));
+        assert_eq!(alternatives_accepted(&[taken, booked(3)]), Some(true));
+    }
+
+    #[test]
     fn names_with_versions_and_aliases() {
         assert_eq!(
             Function::from_name("finalize_ticket_v3"),
