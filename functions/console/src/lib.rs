@@ -18,6 +18,7 @@ use gateway_adapters::aws::{
 };
 use gateway_adapters::{DynamoStore, HttpWebhooks, SqsQueue};
 use gateway_domain::clock::SystemClock;
+use gateway_domain::keys::KeyRing;
 use gateway_domain::links::LinkSettings;
 use gateway_domain::ssrf::UrlPolicy;
 use gateway_domain::tenancy::ConfigStore;
@@ -70,8 +71,9 @@ pub struct Config {
     pub table_name: String,
     pub delivery_queue_url: String,
     pub cognito: CognitoSettings,
-    /// Signs the session cookie and derives the CSRF tokens (32+ random characters).
-    pub session_key: String,
+    /// Signs the session cookie and derives the CSRF tokens (32+ random characters each); during
+    /// a rotation the previous key still opens sessions and checks CSRF tokens.
+    pub session_keys: KeyRing,
     /// Signs recording links for the audio player (the HTTP API redeems them).
     pub link_signing_key: Option<String>,
     /// Origins the audio player may load from after the recording link's redirect (CSP `media-src`).
@@ -93,8 +95,8 @@ impl Config {
             cognito.jwks_url = url;
         }
         // From its secret (CONSOLE_SESSION_KEY_SECRET_ARN) in AWS, from the environment locally.
-        let session_key = key_ring_from_env("CONSOLE_SESSION_KEY")?.current().to_string();
-        if session_key.len() < 32 {
+        let session_keys = key_ring_from_env("CONSOLE_SESSION_KEY")?;
+        if session_keys.keys().any(|(_, key)| key.len() < 32) {
             return Err(ConfigError::Invalid {
                 name: "CONSOLE_SESSION_KEY".into(),
                 reason: "needs at least 32 characters".into(),
@@ -104,7 +106,7 @@ impl Config {
             table_name: env_var("TABLE_NAME")?,
             delivery_queue_url: env_var("DELIVERY_QUEUE_URL")?,
             cognito,
-            session_key,
+            session_keys,
             link_signing_key: optional_key_ring_from_env("LINK_SIGNING_KEY").map(|keys| keys.current().to_string()),
             media_origins: std::env::var("CONSOLE_MEDIA_ORIGINS")
                 .unwrap_or_else(|_| format!("https://*.s3.{region}.amazonaws.com")),
@@ -149,7 +151,7 @@ impl App {
             cognito: aws_sdk_cognitoidentityprovider::Client::new(sdk),
             client_id: config.cognito.client_id.clone(),
             verifier: auth::token::Verifier::new(&config.cognito),
-            sessions: auth::session::SessionKey::new(&config.session_key),
+            sessions: auth::session::SessionKey::from_ring(config.session_keys.clone()),
             links: config.link_signing_key.as_ref().map(|key| LinkSettings {
                 base_url: String::new(),
                 signing_key: key.clone(),

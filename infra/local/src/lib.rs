@@ -168,7 +168,7 @@ pub fn console_config(
         table_name: provisioned.table.clone(),
         delivery_queue_url: provisioned.delivery_queue_url.clone(),
         cognito,
-        session_key: CONSOLE_SESSION_KEY.into(),
+        session_keys: KeyRing::new(CONSOLE_SESSION_KEY),
         link_signing_key: Some(LINK_SIGNING_KEY.into()),
         // Presigned recording URLs point at the emulator's S3.
         media_origins: endpoint.to_string(),

@@ -5,6 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gateway_domain::keys::KeyRing;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -21,50 +22,70 @@ pub struct SessionData {
     pub company: Option<String>,
 }
 
+/// The console's key ring: the current key signs, and during a rotation sessions and CSRF tokens
+/// made with the previous key still pass, so a rotation signs nobody out.
 pub struct SessionKey {
-    key: Vec<u8>,
+    keys: KeyRing,
 }
 
 impl SessionKey {
+    /// A ring with one key.
     pub fn new(key: &str) -> Self {
-        Self {
-            key: key.as_bytes().to_vec(),
-        }
+        Self::from_ring(KeyRing::new(key))
     }
 
-    fn mac(&self, label: &[u8], data: &[u8]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key length");
+    pub fn from_ring(keys: KeyRing) -> Self {
+        Self { keys }
+    }
+
+    fn mac(key: &str, label: &[u8], data: &[u8]) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
         mac.update(label);
         mac.update(data);
         mac
     }
 
-    /// `<payload>.<signature>`, both base64url.
+    /// Whether `tag` is the MAC of `data` under any key of the ring (constant-time per key).
+    fn verifies(&self, label: &[u8], data: &[u8], tag: &[u8]) -> bool {
+        self.keys
+            .keys()
+            .any(|(_, key)| Self::mac(key, label, data).verify_slice(tag).is_ok())
+    }
+
+    /// `<payload>.<signature>`, both base64url, signed with the current key.
     pub fn seal(&self, session: &SessionData) -> String {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(session).unwrap_or_default());
-        let sig = URL_SAFE_NO_PAD.encode(self.mac(b"session\n", payload.as_bytes()).finalize().into_bytes());
+        let mac = Self::mac(self.keys.current(), b"session\n", payload.as_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         format!("{payload}.{sig}")
     }
 
-    /// The session if the cookie is one this key signed.
+    /// The session if the cookie is one a key of the ring signed.
     pub fn open(&self, cookie: &str) -> Option<SessionData> {
         let (payload, sig) = cookie.split_once('.')?;
         let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
-        self.mac(b"session\n", payload.as_bytes()).verify_slice(&sig).ok()?;
+        if !self.verifies(b"session\n", payload.as_bytes(), &sig) {
+            return None;
+        }
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
     }
 
-    /// The CSRF token of the session in `cookie`.
+    /// The CSRF token of the session in `cookie` (current key).
     pub fn csrf(&self, cookie: &str) -> String {
         let sig = cookie.rsplit('.').next().unwrap_or_default();
-        hex::encode(self.mac(b"csrf\n", sig.as_bytes()).finalize().into_bytes())
+        hex::encode(
+            Self::mac(self.keys.current(), b"csrf\n", sig.as_bytes())
+                .finalize()
+                .into_bytes(),
+        )
     }
 
-    /// Constant-time check of a submitted CSRF token.
+    /// Check of a submitted CSRF token against every key of the ring (a form may come from a
+    /// page another container rendered before or after a rotation).
     pub fn csrf_ok(&self, cookie: &str, submitted: &str) -> bool {
         let sig = cookie.rsplit('.').next().unwrap_or_default();
         match hex::decode(submitted) {
-            Ok(bytes) => self.mac(b"csrf\n", sig.as_bytes()).verify_slice(&bytes).is_ok(),
+            Ok(bytes) => self.verifies(b"csrf\n", sig.as_bytes(), &bytes),
             Err(_) => false,
         }
     }
@@ -91,6 +112,35 @@ pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const OLD: &str = "old-console-session-key-0123456789";
+    const NEW: &str = "new-console-session-key-0123456789";
+
+    #[test]
+    fn during_a_rotation_sessions_and_csrf_tokens_of_the_previous_key_pass_and_retired_ones_do_not() {
+        let session = SessionData {
+            token: "id-token".into(),
+            company: None,
+        };
+        let before = SessionKey::new(OLD);
+        let cookie = before.seal(&session);
+        let token = before.csrf(&cookie);
+        let rotating = SessionKey::from_ring(KeyRing::new(NEW).with_previous(Some(OLD)));
+        assert_eq!(
+            rotating.open(&cookie),
+            Some(session.clone()),
+            "signed in before the rotation"
+        );
+        assert!(rotating.csrf_ok(&cookie, &token), "a form rendered before the rotation");
+        let fresh = rotating.seal(&session);
+        assert!(
+            SessionKey::new(NEW).open(&fresh).is_some(),
+            "new sessions are signed with the new key"
+        );
+        let finished = SessionKey::new(NEW);
+        assert_eq!(finished.open(&cookie), None, "the old key is retired");
+        assert!(!finished.csrf_ok(&cookie, &token));
+    }
 
     #[test]
     fn a_session_opens_only_unchanged() {
