@@ -197,7 +197,7 @@ texts! {
     costs_title: "Kosten", "Costs";
     costs_so_far: "bisher", "so far";
     costs_calls: "Anrufe", "Calls";
-    costs_cases: "davon Fälle", "of which cases";
+    costs_cases: "davon zu Fällen geworden", "of which became cases";
     costs_minutes: "Gesprächsminuten", "Call minutes";
     costs_price: "Ihr Preis (netto)", "Your price (net)";
     costs_base_fee: "davon Grundgebühr", "of which base fee";

@@ -82,7 +82,7 @@ impl From<&String> for KeyRing {
 struct StoredRing {
     current: String,
     #[serde(default)]
-    previous: String,
+    previous: Option<String>,
 }
 
 /// A secret's text that is not a key ring.
@@ -93,11 +93,18 @@ pub struct StoredRingError(String);
 impl KeyRing {
     /// Reads a ring stored as `{"current": "…", "previous": "…"}`.
     pub fn from_secret(text: &str) -> Result<Self, StoredRingError> {
-        let stored: StoredRing = serde_json::from_str(text).map_err(|e| StoredRingError(e.to_string()))?;
+        // serde's message may quote the secret's text: only the error's kind is kept.
+        let stored: StoredRing = serde_json::from_str(text).map_err(|e| {
+            StoredRingError(format!(
+                "not a JSON object with a string \"current\" ({:?} error at line {})",
+                e.classify(),
+                e.line()
+            ))
+        })?;
         if stored.current.trim().is_empty() {
             return Err(StoredRingError("\"current\" is empty".into()));
         }
-        Ok(KeyRing::new(stored.current).with_previous(Some(stored.previous)))
+        Ok(KeyRing::new(stored.current).with_previous(stored.previous))
     }
 
     /// The ring as it is stored (the inverse of [`KeyRing::from_secret`]).
@@ -169,9 +176,14 @@ mod tests {
         let done = rotating.finished();
         assert_eq!(done.keys().collect::<Vec<_>>(), vec![(KeyUsed::Current, "k2")]);
         assert_eq!(KeyRing::from_secret(&done.to_secret()).unwrap(), done);
-        for bad in ["k1", r#"{"current":""}"#, r#"{"previous":"k1"}"#] {
-            assert!(KeyRing::from_secret(bad).is_err(), "{bad}");
+        for bad in ["k1", r#"{"current":""}"#, r#"{"previous":"k1"}"#, r#""secret-k1""#] {
+            let error = KeyRing::from_secret(bad).unwrap_err().to_string();
+            assert!(!error.contains("k1"), "the error shows no key: {error}");
         }
+        assert_eq!(
+            KeyRing::from_secret(r#"{"current":"k1","previous":null}"#).unwrap(),
+            KeyRing::new("k1")
+        );
         assert_eq!(KeyRing::fingerprint("k1").len(), 8);
         assert_ne!(KeyRing::fingerprint("k1"), KeyRing::fingerprint("k2"));
     }

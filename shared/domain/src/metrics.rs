@@ -39,15 +39,18 @@ pub mod names {
     pub const APPOINTMENT_CONVERSION: &str = "AppointmentConversion";
     /// Per analyzed call with Retell's cost: what it cost us (Retell + telephony) in EUR.
     pub const CALL_COST: &str = "CallCostEur";
-    /// A case's enrichment finished, with dimension `Result` (enriched, partial, failed, timeout).
+    /// A case's enrichment finished (counted by the message that finished it), with dimension
+    /// `Result` (enriched, failed, timeout).
     pub const ENRICHMENTS: &str = "Enrichments";
     /// An alert to a company's admins, with dimensions `Channel` (email, slack) and `Result`.
     pub const ALERTS: &str = "Alerts";
     /// One queue record handled once, with dimensions `Function` and `Result` (done, retry,
-    /// dead_letter): delivery attempts are `Function=deliver`.
+    /// dead_letter: given up on; a consumer without a dead-letter queue of its own gets it again
+    /// until SQS moves it): delivery attempts, of cases and notices, are `Function=deliver`.
     pub const ATTEMPTS: &str = "Attempts";
-    /// How long a queue consumer spent on one record, in milliseconds, with dimension `Function`
-    /// (the ingest function's own time is `WebhookDuration`).
+    /// How long a function spent, in milliseconds, with dimension `Function`: per queue record
+    /// (enrich, deliver, alert), per console request, per sweep run (the ingest function's own
+    /// time is `WebhookDuration`).
     pub const HANDLER_DURATION: &str = "HandlerDuration";
     /// Hand-offs the sweep finished because the request that began them did not (a case to
     /// enrichment, a notice to delivery), per run, with dimension `Kind` (case, notice): above 0

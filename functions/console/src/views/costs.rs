@@ -4,7 +4,7 @@
 use gateway_domain::costs::Month;
 use gateway_domain::costs::report::{CompanyMonth, eur};
 use gateway_domain::locale::{MONTHS_DE, MONTHS_EN};
-use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::i18n::Lang;
 
@@ -41,12 +41,7 @@ impl CostCard {
             billed,
             calls: t.calls,
             cases: t.cases,
-            minutes: number(
-                (t.duration_seconds / rust_decimal::Decimal::from(60))
-                    .to_f64()
-                    .unwrap_or(0.0),
-                lang,
-            ),
+            minutes: minutes(t.duration_seconds, lang),
             price: money(t.price_cents),
             base_fee: money(t.base_fee_cents),
             unpriced: t.unpriced_calls,
@@ -74,9 +69,11 @@ pub fn money(cents: i64, lang: Lang) -> String {
     }
 }
 
-/// One decimal: "12,5" / "12.5".
-fn number(value: f64, lang: Lang) -> String {
-    let text = format!("{value:.1}");
+/// Seconds as minutes with one decimal, half-up like the ledger: "7,3" / "7.3".
+fn minutes(seconds: Decimal, lang: Lang) -> String {
+    let text = (seconds / Decimal::from(60))
+        .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+        .to_string();
     match lang {
         Lang::De => text.replace('.', ","),
         Lang::En => text,
@@ -106,7 +103,8 @@ mod tests {
                 calls: 3,
                 cases: 2,
                 unpriced_calls: 1,
-                duration_seconds: "450".parse().unwrap(),
+                // 7.25 minutes: half-up, as the ledger rounds.
+                duration_seconds: "435".parse().unwrap(),
                 external_cents: 101,
                 base_cents: 5_090,
                 base_fee_cents: 4_900,
@@ -124,7 +122,7 @@ mod tests {
         let company = CostCard::of(&month(), true, false, Lang::De);
         assert_eq!(company.month, "Dezember 2026");
         assert_eq!((company.calls, company.cases, company.unpriced), (3, 2, 1));
-        assert_eq!(company.minutes, "7,5");
+        assert_eq!(company.minutes, "7,3");
         assert_eq!(company.price, "58,54 €");
         assert_eq!(company.base_fee, "49,00 €");
         assert!(company.platform.is_none());

@@ -143,11 +143,14 @@ impl Enricher {
             }
         }
         info.finished_at = Some(p.clock.now());
-        if !p
-            .cases
+        if p.cases
             .finish_enrichment(&case.company_id, &case.call_id, outcome, &info)
             .await?
         {
+            self.metrics
+                .put(&[Measurement::one(metric_names::ENRICHMENTS, Some(&case.company_id))
+                    .with(dimensions::RESULT, outcome.as_str())]);
+        } else {
             tracing::info!(call_id = %case.call_id, "enrichment finished concurrently by another message");
         }
         let code = if outcome == EnrichmentStatus::Enriched {
@@ -159,9 +162,6 @@ impl Enricher {
         entry.detail = Some(format!("enrichment {}", outcome.as_str()));
         entry.error_message = info.error.clone();
         self.log(&case, entry).await;
-        self.metrics
-            .put(&[Measurement::one(metric_names::ENRICHMENTS, Some(&case.company_id))
-                .with(dimensions::RESULT, outcome.as_str())]);
         self.hand_to_delivery(&case, receive_count, last).await?;
         Ok(EnrichOutcome::Finished(outcome))
     }
