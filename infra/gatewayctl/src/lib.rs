@@ -347,9 +347,26 @@ pub enum UsersRequest {
 
 /// What `gatewayctl keys` does with a key ring kept in Secrets Manager.
 pub enum KeysRequest {
-    Show { secret: String },
-    Rotate { secret: String, new_key: String },
-    Finish { secret: String },
+    Show {
+        secret: String,
+    },
+    /// A key the gateway only checks (Retell's): the new key is current at once.
+    Rotate {
+        secret: String,
+        new_key: String,
+    },
+    /// A key the gateway signs with (links, console sessions): the new key is accepted first.
+    Prepare {
+        secret: String,
+        new_key: String,
+    },
+    /// The prepared key signs from now on.
+    Promote {
+        secret: String,
+    },
+    Finish {
+        secret: String,
+    },
 }
 
 /// Shows, rotates or finishes the rotation of a key ring; returns what to print (fingerprints,
@@ -359,10 +376,10 @@ pub async fn keys(client: &aws_sdk_secretsmanager::Client, request: KeysRequest)
     use gateway_domain::keys::KeyRing;
     let failed = |e: gateway_adapters::secrets::SecretError| CtlError::Io(e.to_string());
     let describe = |ring: &KeyRing| match ring.previous() {
-        Some(previous) => format!(
-            "current key {}, previous key {} still accepted (rotation under way)\n",
+        Some(other) => format!(
+            "current key {} signs, key {} is also accepted (rotation under way)\n",
             KeyRing::fingerprint(ring.current()),
-            KeyRing::fingerprint(previous)
+            KeyRing::fingerprint(other)
         ),
         None => format!(
             "current key {}, no rotation under way\n",
@@ -370,39 +387,57 @@ pub async fn keys(client: &aws_sdk_secretsmanager::Client, request: KeysRequest)
         ),
     };
     let next = "next: start fresh containers (README, \"Rotating keys\")\n";
-    match request {
-        KeysRequest::Show { secret } => Ok(describe(&read_ring(client, &secret).await.map_err(failed)?)),
+    // The ring as it is, and a new key checked against it.
+    let unrotated = |ring: &KeyRing, new_key: &str| -> Result<String, CtlError> {
+        let new_key = new_key.trim();
+        if new_key.len() < 16 {
+            return Err(CtlError::Invalid(vec![format!(
+                "the new key has {} characters; a key needs at least 16",
+                new_key.len()
+            )]));
+        }
+        if ring.is_rotating() {
+            return Err(CtlError::Invalid(vec![
+                "a rotation is under way: finish it first (gatewayctl keys finish …)".into(),
+            ]));
+        }
+        if ring.current() == new_key {
+            return Err(CtlError::Invalid(vec!["the new key is the current key".into()]));
+        }
+        Ok(new_key.to_string())
+    };
+    let read = |secret: String| async move { read_ring(client, &secret).await.map_err(failed).map(|r| (secret, r)) };
+    let (secret, changed) = match request {
+        KeysRequest::Show { secret } => return Ok(describe(&read(secret).await?.1)),
         KeysRequest::Rotate { secret, new_key } => {
-            let new_key = new_key.trim();
-            if new_key.len() < 16 {
-                return Err(CtlError::Invalid(vec![format!(
-                    "the new key has {} characters; a key needs at least 16",
-                    new_key.len()
-                )]));
-            }
-            let ring = read_ring(client, &secret).await.map_err(failed)?;
-            if ring.is_rotating() {
+            let (secret, ring) = read(secret).await?;
+            let new_key = unrotated(&ring, &new_key)?;
+            (secret, ring.rotated_to(new_key))
+        }
+        KeysRequest::Prepare { secret, new_key } => {
+            let (secret, ring) = read(secret).await?;
+            let new_key = unrotated(&ring, &new_key)?;
+            (secret, ring.prepared(new_key))
+        }
+        KeysRequest::Promote { secret } => {
+            let (secret, ring) = read(secret).await?;
+            if !ring.is_rotating() {
                 return Err(CtlError::Invalid(vec![
-                    "a rotation is under way: finish it first (gatewayctl keys finish …)".into(),
+                    "nothing to promote: prepare a key first (gatewayctl keys prepare …)".into(),
                 ]));
             }
-            if ring.current() == new_key {
-                return Err(CtlError::Invalid(vec!["the new key is the current key".into()]));
-            }
-            let rotated = ring.rotated_to(new_key);
-            write_ring(client, &secret, &rotated).await.map_err(failed)?;
-            Ok(format!("rotated: {}{next}", describe(&rotated)))
+            (secret, ring.promoted())
         }
         KeysRequest::Finish { secret } => {
-            let ring = read_ring(client, &secret).await.map_err(failed)?;
+            let (secret, ring) = read(secret).await?;
             if !ring.is_rotating() {
                 return Ok(format!("nothing to finish: {}", describe(&ring)));
             }
-            let finished = ring.finished();
-            write_ring(client, &secret, &finished).await.map_err(failed)?;
-            Ok(format!("finished: {}{next}", describe(&finished)))
+            (secret, ring.finished())
         }
-    }
+    };
+    write_ring(client, &secret, &changed).await.map_err(failed)?;
+    Ok(format!("{}{next}", describe(&changed)))
 }
 
 /// A new random key: 32 bytes from the operating system, as 64 hex digits.

@@ -67,15 +67,16 @@ enum Command {
 enum KeysCommand {
     /// Whether a rotation is under way (fingerprints of the keys, never the keys).
     Show { secret: String },
-    /// Start a rotation: the new key signs from now on, the replaced one is still accepted.
-    /// Reads the new key from standard input (Retell's key), or makes one with --generate.
-    Rotate {
-        secret: String,
-        /// A new random key (64 hex digits): for the link-signing and console session keys.
-        #[arg(long)]
-        generate: bool,
-    },
-    /// End a rotation: only the current key is accepted from the next cold start on.
+    /// Start the rotation of a key the gateway only checks (Retell's): the new key, read from
+    /// standard input, is current at once; the replaced one is still accepted.
+    Rotate { secret: String },
+    /// Start the rotation of a key the gateway signs with (the link-signing and console session
+    /// keys): a new random key (64 hex digits) is accepted, but does not sign yet.
+    Prepare { secret: String },
+    /// The prepared key signs from now on; the replaced one is still accepted.
+    Promote { secret: String },
+    /// End a rotation: only the current key is accepted from the next cold start on (after
+    /// `prepare` without `promote`: the rotation is called off).
     Finish { secret: String },
 }
 
@@ -345,17 +346,17 @@ async fn run(cli: Cli) -> Result<(), CtlError> {
             let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
             let request = match command {
                 KeysCommand::Show { secret } => gatewayctl::KeysRequest::Show { secret },
-                KeysCommand::Rotate { secret, generate } => gatewayctl::KeysRequest::Rotate {
+                KeysCommand::Rotate { secret } => {
+                    let mut new_key = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut new_key)
+                        .map_err(|e| CtlError::Io(format!("standard input: {e}")))?;
+                    gatewayctl::KeysRequest::Rotate { secret, new_key }
+                }
+                KeysCommand::Prepare { secret } => gatewayctl::KeysRequest::Prepare {
                     secret,
-                    new_key: if generate {
-                        gatewayctl::generate_key()?
-                    } else {
-                        let mut key = String::new();
-                        std::io::Read::read_to_string(&mut std::io::stdin(), &mut key)
-                            .map_err(|e| CtlError::Io(format!("standard input: {e}")))?;
-                        key
-                    },
+                    new_key: gatewayctl::generate_key()?,
                 },
+                KeysCommand::Promote { secret } => gatewayctl::KeysRequest::Promote { secret },
                 KeysCommand::Finish { secret } => gatewayctl::KeysRequest::Finish { secret },
             };
             print!("{}", gatewayctl::keys(&secrets, request).await?);

@@ -117,6 +117,21 @@ impl KeyRing {
         KeyRing::new(new).with_previous(Some(self.current.clone()))
     }
 
+    /// Prepares the rotation of a key the gateway signs with: `next` is accepted everywhere but
+    /// does not sign yet, so no container signs with a key another does not accept. Then
+    /// [`KeyRing::promoted`] once every container has this ring.
+    pub fn prepared(&self, next: impl Into<String>) -> Self {
+        KeyRing::new(self.current.clone()).with_previous(Some(next.into()))
+    }
+
+    /// The other key signs from now on; the one it replaces is still accepted.
+    pub fn promoted(&self) -> Self {
+        match &self.previous {
+            Some(other) => KeyRing::new(other.clone()).with_previous(Some(self.current.clone())),
+            None => self.clone(),
+        }
+    }
+
     /// Ends a rotation: only the current key is accepted.
     pub fn finished(&self) -> Self {
         KeyRing::new(self.current.clone())
@@ -173,6 +188,14 @@ mod tests {
             vec![(KeyUsed::Current, "k2"), (KeyUsed::Previous, "k1")]
         );
         assert_eq!(KeyRing::from_secret(&rotating.to_secret()).unwrap(), rotating);
+        let prepared = start.prepared("k2");
+        assert_eq!(prepared.current(), "k1", "the prepared key does not sign yet");
+        assert_eq!(
+            prepared.promoted(),
+            rotating,
+            "promoted: it signs, the old one is still accepted"
+        );
+        assert_eq!(start.promoted(), start, "nothing to promote without a second key");
         let done = rotating.finished();
         assert_eq!(done.keys().collect::<Vec<_>>(), vec![(KeyUsed::Current, "k2")]);
         assert_eq!(KeyRing::from_secret(&done.to_secret()).unwrap(), done);

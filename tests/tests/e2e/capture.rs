@@ -380,22 +380,47 @@ async fn during_a_key_rotation_the_previous_retell_and_link_keys_pass_and_retire
     .await
     .unwrap();
     const RETELL_NEW: &str = "key_e2e_retell_new_0123456789";
-    for (secret, new_key) in [
-        (&retell_secret, RETELL_NEW),
-        (&link_secret, "local-link-signing-key-new"),
-    ] {
-        let said = gatewayctl::keys(
-            &secrets,
-            KeysRequest::Rotate {
-                secret: secret.clone(),
-                new_key: format!("{new_key}\n"),
-            },
-        )
+    const LINK_NEW: &str = "local-link-signing-key-new";
+    // Retell's key: the gateway only checks it, so the new key is current at once.
+    let said = gatewayctl::keys(
+        &secrets,
+        KeysRequest::Rotate {
+            secret: retell_secret.clone(),
+            new_key: format!("{RETELL_NEW}\n"),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(said.contains("also accepted"), "{said}");
+    assert!(!said.contains(RETELL_NEW), "gatewayctl never prints a key: {said}");
+    // The link key signs: the new one is accepted everywhere before anything signs with it.
+    let said = gatewayctl::keys(
+        &secrets,
+        KeysRequest::Prepare {
+            secret: link_secret.clone(),
+            new_key: LINK_NEW.into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!said.contains(LINK_NEW), "{said}");
+    let prepared = gateway_adapters::secrets::read_ring(&secrets, &link_secret)
         .await
         .unwrap();
-        assert!(said.contains("still accepted"), "{said}");
-        assert!(!said.contains(new_key), "gatewayctl never prints a key: {said}");
-    }
+    assert_eq!(
+        prepared.current(),
+        gateway_local::LINK_SIGNING_KEY,
+        "the old key still signs"
+    );
+    assert_eq!(prepared.previous(), Some(LINK_NEW), "the new key is accepted");
+    gatewayctl::keys(
+        &secrets,
+        KeysRequest::Promote {
+            secret: link_secret.clone(),
+        },
+    )
+    .await
+    .unwrap();
     // A second rotation before the first is finished would drop a key still in use.
     let refused = gatewayctl::keys(
         &secrets,
