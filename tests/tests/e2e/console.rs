@@ -350,6 +350,23 @@ async fn text(c: &Client, css: &str) -> String {
     panic!("{css}: stale five times in a row")
 }
 
+/// Waits until `css` reads `expected`: after a form's redirect the previous page (with its own
+/// message) may still be the one on screen for a moment.
+async fn shows(c: &Client, css: &str, expected: &str) {
+    let started = Instant::now();
+    loop {
+        let now = text(c, css).await;
+        if now == expected {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{css} reads {now:?}, not {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The text of every element `css` matches, in document order.
 async fn texts(c: &Client, css: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -654,7 +671,7 @@ async fn the_console_in_a_real_browser() {
         .await
         .unwrap();
     c.find(Locator::Id("redeliver")).await.unwrap().click().await.unwrap();
-    assert_eq!(text(&c, "#done").await, "Der Fall wurde zur Zustellung eingereiht.");
+    shows(&c, "#done", "Der Fall wurde zur Zustellung eingereiht.").await;
     assert_eq!(s.run_deliver_once(5).await, (1, 0));
     let stored = s.store.get_case(&a, &printer.call_id).await.unwrap().unwrap();
     assert_eq!(stored.output_status, OutputStatus::Sent);
@@ -691,7 +708,7 @@ async fn the_console_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    assert_eq!(text(&c, "#done").await, "Status und Priorität gespeichert.");
+    shows(&c, "#done", "Status und Priorität gespeichert.").await;
     assert_eq!(text(&c, "#case-status").await, "Offen");
     assert_eq!(text(&c, "#case-priority").await, "Kritisch");
     c.find(Locator::Id("note"))
@@ -701,7 +718,7 @@ async fn the_console_in_a_real_browser() {
         .await
         .unwrap();
     c.find(Locator::Id("add-note")).await.unwrap().click().await.unwrap();
-    assert_eq!(text(&c, "#done").await, "Notiz gespeichert.");
+    shows(&c, "#done", "Notiz gespeichert.").await;
     let timeline = text(&c, "#timeline").await;
     assert!(
         timeline.contains("status new → open, priority high → critical; note: Kunde zurückgerufen"),

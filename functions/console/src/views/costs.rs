@@ -71,9 +71,9 @@ pub fn money(cents: i64, lang: Lang) -> String {
 
 /// Seconds as minutes with one decimal, half-up like the ledger: "7,3" / "7.3".
 fn minutes(seconds: Decimal, lang: Lang) -> String {
-    let text = (seconds / Decimal::from(60))
-        .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
-        .to_string();
+    let rounded = (seconds / Decimal::from(60)).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    // Always one decimal ("0,0", not "0").
+    let text = format!("{rounded:.1}");
     match lang {
         Lang::De => text.replace('.', ","),
         Lang::En => text,
@@ -123,6 +123,9 @@ mod tests {
         assert_eq!(company.month, "Dezember 2026");
         assert_eq!((company.calls, company.cases, company.unpriced), (3, 2, 1));
         assert_eq!(company.minutes, "7,3");
+        let mut empty = month();
+        empty.totals.duration_seconds = Decimal::ZERO;
+        assert_eq!(CostCard::of(&empty, true, false, Lang::En).minutes, "0.0");
         assert_eq!(company.price, "58,54 €");
         assert_eq!(company.base_fee, "49,00 €");
         assert!(company.platform.is_none());
