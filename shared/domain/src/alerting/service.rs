@@ -10,14 +10,13 @@ use crate::alerting::ports::{AlertChannel, AlertStore};
 use crate::case::{OutputStatus, ServiceCase};
 use crate::clock::Clock;
 use crate::deadline::Deadline;
-use crate::delivery::email::{OutgoingEmail, category_name, priority_label};
+use crate::delivery::email::{category_name, priority_label};
 use crate::delivery::{DeliverRequest, Mailer, WebhookClient};
 use crate::error::StoreError;
 use crate::exchange::{ExchangeEntry, redact_error};
 use crate::exchange::{ExchangeLog, log_entry};
 use crate::links::LinkSettings;
 use crate::metrics::{MetricSink, NoMetrics};
-use crate::tenancy::validate::is_valid_email;
 use crate::tenancy::{ConfigStore, Tenant};
 
 const HANDLER: &str = "alert";
@@ -178,34 +177,18 @@ impl Alerter {
         ];
         let text = lines.into_iter().flatten().collect::<Vec<_>>().join("\n");
         let html = format!("<pre style=\"font-family:monospace\">{}</pre>", html_escape(&text));
-        let mut failures = Vec::new();
-        let mut delivered = 0;
-        for to in tenant.config.admin_emails.iter().filter(|a| is_valid_email(a)) {
-            let mail = OutgoingEmail {
-                to: to.clone(),
-                subject: subject.clone(),
-                text: text.clone(),
-                html: html.clone(),
-                attachment: None,
-            };
-            let (result, entry) = crate::alerting::admin_mail::send(
-                self.ports.mailer.as_ref(),
-                &mail,
-                (HANDLER, "alert-email"),
-                self.ports.clock.now(),
-            )
-            .await;
-            match result {
-                Ok(()) => delivered += 1,
-                Err(e) => failures.push(e),
-            }
+        let (result, entries) = crate::alerting::admin_mail::send_to_admins(
+            self.ports.mailer.as_ref(),
+            &tenant.config.admin_emails,
+            (&subject, &text, &html),
+            (HANDLER, "alert-email"),
+            self.ports.clock.now(),
+        )
+        .await;
+        for entry in entries {
             self.log(case, entry).await;
         }
-        if delivered > 0 || failures.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("alert e-mail: {}", failures.join("; ")))
-        }
+        result
     }
 
     async fn slack(

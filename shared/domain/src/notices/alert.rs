@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::alerting::{AlertChannel, AlertError, AlertOutcome};
 use crate::clock::Clock;
 use crate::deadline::Deadline;
-use crate::delivery::email::OutgoingEmail;
 use crate::delivery::{Mailer, WebhookClient};
 use crate::exchange::{ExchangeEntry, ExchangeLog, LogSubject, log_to, redact_error};
 use crate::metrics::{MetricSink, NoMetrics};
@@ -17,7 +16,6 @@ use crate::notices::facts::NoticeFacts;
 use crate::notices::letter::Letter;
 use crate::notices::notice::{NoticeEvent, NoticeRef, NoticeStatus};
 use crate::notices::ports::NoticeStore;
-use crate::tenancy::validate::is_valid_email;
 use crate::tenancy::{ConfigStore, Tenant};
 
 const HANDLER: &str = "alert";
@@ -187,34 +185,18 @@ impl NoticeAlerter {
                 "Bitte prüfen Sie das Ziel (Webhook oder Postfach) und informieren Sie, wer von dem Termin wissen muss – bei Bedarf auch den Kunden.",
             );
         let mail_subject = format!("[ALERT] {}", Self::headline(facts));
-        let mut failures = Vec::new();
-        let mut delivered = 0;
-        for to in tenant.config.admin_emails.iter().filter(|a| is_valid_email(a)) {
-            let mail = OutgoingEmail {
-                to: to.clone(),
-                subject: mail_subject.clone(),
-                text: letter.text(),
-                html: letter.html(),
-                attachment: None,
-            };
-            let (result, entry) = crate::alerting::admin_mail::send(
-                self.ports.mailer.as_ref(),
-                &mail,
-                (HANDLER, "notice-alert-email"),
-                self.ports.clock.now(),
-            )
-            .await;
-            match result {
-                Ok(()) => delivered += 1,
-                Err(e) => failures.push(e),
-            }
+        let (result, entries) = crate::alerting::admin_mail::send_to_admins(
+            self.ports.mailer.as_ref(),
+            &tenant.config.admin_emails,
+            (&mail_subject, &letter.text(), &letter.html()),
+            (HANDLER, "notice-alert-email"),
+            self.ports.clock.now(),
+        )
+        .await;
+        for entry in entries {
             log_to(self.ports.log.as_ref(), tenant.company_id(), subject, entry).await;
         }
-        if delivered > 0 || failures.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("alert e-mail: {}", failures.join("; ")))
-        }
+        result
     }
 
     async fn slack(
