@@ -74,8 +74,13 @@ struct DashboardPage {
     appointments_upcoming: Vec<ApptRow>,
     /// This month so far, then last month.
     costs: Vec<CostCard>,
-    /// Sees the costs and profits behind the company's price.
-    platform_admin: bool,
+}
+
+impl DashboardPage {
+    /// The platform's rows (cost and profits) are there for platform admins only.
+    fn shows_platform_costs(&self) -> bool {
+        self.costs.iter().any(|c| c.platform.is_some())
+    }
 }
 
 fn bars(items: Vec<(String, usize)>, whole: usize) -> Vec<Bar> {
@@ -189,7 +194,6 @@ pub async fn page(
         appointments_today: today,
         appointments_upcoming: upcoming,
         costs,
-        platform_admin: op.platform_admin,
     };
     render(&page, lang)
 }
